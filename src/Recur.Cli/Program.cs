@@ -1,0 +1,3 @@
+using Recur.Cli;
+
+return CliApp.Run(args);

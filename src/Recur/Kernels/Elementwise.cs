@@ -1,0 +1,106 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Recur.Kernels;
+
+/// <summary>
+/// Element-wise kernels, span in / span out, no allocation (TensorPrimitives style).
+/// Destination may alias a source of the same length.
+/// </summary>
+public static class Elementwise
+{
+    /// <summary>y = 1 / (1 + e^-x)</summary>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+
+    /// <summary>y = tanh(x)</summary>
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+
+    /// <summary>y = max(0, x)</summary>
+    public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+
+    /// <summary>dx = dy ⊙ σ(x)(1 − σ(x)), given s = σ(x).</summary>
+    public static void SigmoidBackward(ReadOnlySpan<float> s, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckSameLength(s.Length, dy.Length, dx.Length);
+        int i = 0;
+        var one = Vector<float>.One;
+        for (; i <= s.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var sv = new Vector<float>(s.Slice(i));
+            (new Vector<float>(dy.Slice(i)) * sv * (one - sv)).CopyTo(dx.Slice(i));
+        }
+        for (; i < s.Length; i++) dx[i] = dy[i] * s[i] * (1f - s[i]);
+    }
+
+    /// <summary>dx = dy ⊙ (1 − tanh²(x)), given t = tanh(x).</summary>
+    public static void TanhBackward(ReadOnlySpan<float> t, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckSameLength(t.Length, dy.Length, dx.Length);
+        int i = 0;
+        var one = Vector<float>.One;
+        for (; i <= t.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var tv = new Vector<float>(t.Slice(i));
+            (new Vector<float>(dy.Slice(i)) * (one - tv * tv)).CopyTo(dx.Slice(i));
+        }
+        for (; i < t.Length; i++) dx[i] = dy[i] * (1f - t[i] * t[i]);
+    }
+
+    /// <summary>dx = dy where y &gt; 0, else 0, given y = relu(x).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckSameLength(y.Length, dy.Length, dx.Length);
+        for (int i = 0; i < y.Length; i++) dx[i] = y[i] > 0f ? dy[i] : 0f;
+    }
+
+    /// <summary>z = x + y</summary>
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z) => TensorPrimitives.Add(x, y, z);
+
+    /// <summary>z = x ⊙ y</summary>
+    public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z) => TensorPrimitives.Multiply(x, y, z);
+
+    /// <summary>w = x ⊙ y + z</summary>
+    public static void MultiplyAdd(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> z, Span<float> w)
+        => TensorPrimitives.FusedMultiplyAdd(x, y, z, w);
+
+    /// <summary>y += a·x</summary>
+    public static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.MultiplyAdd(x, a, y, y);
+
+    /// <summary>Each row of <paramref name="matrix"/> <c>[rows, bias.Length]</c> += bias.</summary>
+    public static void AddRowVector(Span<float> matrix, ReadOnlySpan<float> bias)
+    {
+        int n = bias.Length;
+        if (n == 0) return;
+        if (matrix.Length % n != 0)
+            throw new ArgumentException($"matrix of {matrix.Length} elements is not a whole number of rows of {n}");
+        for (int r = 0; r < matrix.Length; r += n)
+        {
+            var row = matrix.Slice(r, n);
+            TensorPrimitives.Add(row, bias, row);
+        }
+    }
+
+    /// <summary>sums[j] += Σ_r matrix[r, j]  (bias gradients: column sums of a <c>[rows, N]</c> matrix).</summary>
+    public static void AccumulateColumnSums(ReadOnlySpan<float> matrix, Span<float> sums)
+    {
+        int n = sums.Length;
+        if (n == 0) return;
+        if (matrix.Length % n != 0)
+            throw new ArgumentException($"matrix of {matrix.Length} elements is not a whole number of rows of {n}");
+        for (int r = 0; r < matrix.Length; r += n)
+            TensorPrimitives.Add(sums, matrix.Slice(r, n), sums);
+    }
+
+    /// <summary>Σ x² (in float64 for accuracy over long spans).</summary>
+    public static double SumOfSquares(ReadOnlySpan<float> x)
+    {
+        double s = 0;
+        foreach (float v in x) s += (double)v * v;
+        return s;
+    }
+
+    private static void CheckSameLength(int a, int b, int c)
+    {
+        if (a != b || a != c) throw new ArgumentException($"span lengths differ: {a}, {b}, {c}");
+    }
+}
