@@ -15,7 +15,10 @@ public class GradientCheckTests
     private const double GradTol = 1e-4;
     private const double Eps = 1e-6;
 
-    public static readonly string[] Configs = ["1layer", "2layer-bidir", "lengths-2layer-bidir", "proj-2layer-bidir", "proj-lengths"];
+    public static readonly string[] Configs = ["1layer", "2layer-bidir", "lengths-2layer-bidir", "wide-lengths", "batch6-lengths", "proj-2layer-bidir", "proj-lengths", "proj-wide"];
+
+    // H = 19 = 16 + 3: the vectorised kernels run full vectors and a remainder (Vector<float> of 4, 8 or 16)
+    private const int WideH = 19;
 
     public static TheoryData<CellType, string> Cases()
     {
@@ -36,8 +39,12 @@ public class GradientCheckTests
             "2layer-bidir" => RefCase.Create(new RecurrentOptions(cell, I, H, NumLayers: 2, Bidirectional: true), T, B, seed),
             // three sequences: full length, a short one, length 1
             "lengths-2layer-bidir" => RefCase.Create(new RecurrentOptions(cell, I, H, NumLayers: 2, Bidirectional: true), T, 3, seed, [T, 3, 1]),
+            "wide-lengths" => RefCase.Create(new RecurrentOptions(cell, 5, WideH, Bidirectional: true), 4, 3, seed, [4, 1, 3]),
+            // more rows than the small-batch GEMV path takes
+            "batch6-lengths" => RefCase.Create(new RecurrentOptions(cell, I, H, Bidirectional: true), 4, 6, seed, [4, 2, 1, 3, 4, 2]),
             "proj-2layer-bidir" => RefCase.Create(new RecurrentOptions(cell, I, H, NumLayers: 2, Bidirectional: true, ProjSize: P), T, B, seed),
             "proj-lengths" => RefCase.Create(new RecurrentOptions(cell, I, H, NumLayers: 1, Bidirectional: true, ProjSize: P), T, 3, seed, [2, T, 4]),
+            "proj-wide" => RefCase.Create(new RecurrentOptions(cell, 5, WideH, ProjSize: 9), 4, 2, seed),
             _ => throw new ArgumentException(config),
         };
     }
@@ -146,12 +153,13 @@ public class GradientCheckTests
                     && !param.Name.StartsWith("bias_", StringComparison.Ordinal))
                     continue;
                 int cols = param.Shape.Length == 2 ? param.Shape[1] : 1;
+                int hid = c.Options.HiddenSize;
                 var gr = param.Grad.Span;
-                for (int k = 0; k < H * cols; k++)
+                for (int k = 0; k < hid * cols; k++)
                     Assert.True(gr[k] == 0f, $"{c}: grad.{param.Name}[{k / cols}, {k % cols}] = {gr[k]:R} in the unused input-gate rows, expected exactly 0");
                 // and the other rows are not all zero (the check above must not pass by doing nothing)
                 bool any = false;
-                for (int k = H * cols; k < gr.Length; k++) any |= gr[k] != 0f;
+                for (int k = hid * cols; k < gr.Length; k++) any |= gr[k] != 0f;
                 Assert.True(any, $"{c}: grad.{param.Name} is zero outside the input-gate rows too");
             }
         }
@@ -165,7 +173,8 @@ public class GradientCheckTests
                 {
                     bool padded = t >= c.Lengths[b];
                     double norm = 0;
-                    for (int j = 0; j < I; j++) norm += Math.Abs(gx[(t * c.B + b) * I + j]);
+                    int inW = c.Options.InputSize;
+                    for (int j = 0; j < inW; j++) norm += Math.Abs(gx[(t * c.B + b) * inW + j]);
                     if (padded) Assert.True(norm == 0, $"{c}: grad.x[{t},{b},:] is nonzero past length {c.Lengths[b]}");
                 }
         }

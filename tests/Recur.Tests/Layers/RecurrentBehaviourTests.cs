@@ -40,8 +40,9 @@ public class RecurrentBehaviourTests
     [MemberData(nameof(StreamingCases))]
     public void Streaming_steps_equal_batch_forward(CellType cell, int layers, int proj)
     {
-        var o = new RecurrentOptions(cell, 3, 5, NumLayers: layers, ProjSize: proj);
-        var c = RefCase.Create(o, 7, 2, seed: 40 + (int)cell * 3 + layers);
+        var o = new RecurrentOptions(cell, 3, 19, NumLayers: layers, ProjSize: proj);
+        // batch 5 for the deep stack: more rows than the small-batch GEMV path takes
+        var c = RefCase.Create(o, 7, layers == 3 ? 5 : 2, seed: 40 + (int)cell * 3 + layers);
         var batch = c.LayerForward();
 
         int L = layers, B = c.B, Ho = o.StateSize;
@@ -93,6 +94,68 @@ public class RecurrentBehaviourTests
             c.Layer.Step(c.X.AsSpan(t * o.InputSize, o.InputSize), state, y);
             Compare.Close($"batch-1 streamed output t={t}", batch.Output.TimeStep(t), y, Tol);
         }
+    }
+
+    [Theory]
+    [InlineData(CellType.Lstm)]
+    [InlineData(CellType.GruResetBefore)]
+    public void Streaming_between_Forward_and_Backward_does_not_disturb_Backward(CellType cell)
+    {
+        var o = new RecurrentOptions(cell, 3, 4, NumLayers: 2);
+        var c = RefCase.Create(o, 5, 2, seed: 12);
+        c.Layer.ZeroGrad();
+        c.LayerForward();
+        var g1 = c.LayerBackward();
+        var want = c.Layer.Parameters.Select(p => p.Grad.Clone()).ToList();
+
+        c.Layer.ZeroGrad();
+        c.LayerForward();
+        var s = c.Layer.CreateState(3);
+        var y = new float[3 * o.StateSize];
+        for (int t = 0; t < 4; t++) c.Layer.Step(RefCase.Normal(new Random(t), 3 * 3), s, y);
+        var g2 = c.LayerBackward();
+        Compare.Close("grad x after interleaved streaming", g1.X.Span, g2.X.Span, 0);
+        for (int i = 0; i < want.Count; i++)
+            Compare.Close($"{c.Layer.Parameters[i].Name} after interleaved streaming", want[i].Span, c.Layer.Parameters[i].Grad.Span, 0);
+    }
+
+    // ---------------------------------------------------------------- reuse across calls
+
+    [Theory]
+    [InlineData(CellType.Lstm)]
+    [InlineData(CellType.LstmPeephole)]
+    [InlineData(CellType.Gru)]
+    [InlineData(CellType.RnnTanh)]
+    public void Changed_parameters_and_shapes_between_calls_are_honoured(CellType cell)
+    {
+        var o = new RecurrentOptions(cell, 3, 4, NumLayers: 2, Bidirectional: true, ProjSize: cell.IsLstm() ? 3 : 0);
+        var a = RefCase.Create(o, 5, 2, seed: 31);
+        a.LayerForward();
+        a.LayerBackward();
+
+        // an optimizer step changes every parameter (biases included) in place
+        var rng = new Random(4);
+        foreach (var p in a.Layer.Parameters)
+            for (int i = 0; i < p.Value.Length; i++) p.Value[i] += (float)(0.05 * (rng.NextDouble() - 0.5));
+
+        // then a batch of another shape, with lengths: the same layer object must give the reference's numbers
+        var b = RefCase.Create(o, 3, 5, seed: 32, lengths: [3, 1, 2, 3, 2]);
+        var other = b.Layer;
+        foreach (var p in a.Layer.Parameters) p.Value.Span.CopyTo(other[p.Name].Value.Span);
+        var r = a.Layer.Forward(b.XTensor(), b.H0Tensor(), b.C0Tensor(), b.LengthsCopy());
+        var want = b.ReferenceForward();
+        Compare.Close($"{b} output after a parameter update and a new shape", want.Output, r.Output.Span, Tol);
+        Compare.Close($"{b} h_n after a parameter update and a new shape", want.HN, r.HN.Span, Tol);
+
+        // and its Backward equals that of a fresh layer with the same parameters on the same batch
+        a.Layer.ZeroGrad();
+        var ga = a.Layer.Backward(b.GradOutputTensor(), b.GradHNTensor(), b.GradCNTensor());
+        other.ZeroGrad();
+        b.LayerForward();
+        var gb = b.LayerBackward();
+        Compare.Close("grad x of the reused layer", gb.X.Span, ga.X.Span, 1e-6);
+        foreach (var p in other.Parameters)
+            Compare.Close($"grad {p.Name} of the reused layer", p.Grad.Span, a.Layer[p.Name].Grad.Span, 1e-6);
     }
 
     // ---------------------------------------------------------------- batch-first
