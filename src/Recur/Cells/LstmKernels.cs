@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Recur.Cells;
@@ -82,7 +83,28 @@ internal static class LstmKernels
             var dmr = dm.Slice(b * h, h);
             var dcr = dc.Slice(b * h, h);
             var cr = c.Slice(b * h, h);
-            for (int j = 0; j < h; j++)
+            int j = 0;
+            if (!peephole)
+            {
+                // Vectorised body (the peephole cell takes the scalar path below).
+                var one = Vector<float>.One;
+                var coupledMask = coupled ? Vector<float>.Zero : one; // dA_i = 0 for the coupled cell
+                for (; j <= h - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var i = new Vector<float>(g4.Slice(j)); var f = new Vector<float>(g4.Slice(h + j));
+                    var g = new Vector<float>(g4.Slice(2 * h + j)); var o = new Vector<float>(g4.Slice(3 * h + j));
+                    var tcv = new Vector<float>(tc.Slice(j)); var dmv = new Vector<float>(dmr.Slice(j));
+                    var cpv = new Vector<float>(cp.Slice(j));
+                    var dcv = new Vector<float>(dcr.Slice(j)) + dmv * o * (one - tcv * tcv);
+                    var dAo = dmv * tcv * o * (one - o);
+                    var dAf = dcv * (coupled ? cpv - g : cpv) * f * (one - f);
+                    var dAi = dcv * g * i * (one - i) * coupledMask;
+                    var dAg = dcv * i * (one - g * g);
+                    dAi.CopyTo(da.Slice(j)); dAf.CopyTo(da.Slice(h + j)); dAg.CopyTo(da.Slice(2 * h + j)); dAo.CopyTo(da.Slice(3 * h + j));
+                    (dcv * f).CopyTo(dcr.Slice(j));
+                }
+            }
+            for (; j < h; j++)
             {
                 float i = g4[j], f = g4[h + j], g = g4[2 * h + j], o = g4[3 * h + j];
                 float tcj = tc[j], dmj = dmr[j];

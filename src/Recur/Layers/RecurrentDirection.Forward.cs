@@ -89,13 +89,13 @@ internal sealed partial class RecurrentDirection
             case CellType.Lstm or CellType.LstmPeephole or CellType.LstmCoupled:
             {
                 // a = Xp_t + h₋ W_hhᵀ
-                Gemm.Sgemm(Op.None, Op.Transpose, B, GH, Ho, 1f, hPrev, Ho, wHh, Ho, 1f, gates, GH);
+                MultiplyTransposed(B, GH, Ho, hPrev, Ho, wHh, Ho, 1f, gates, GH);
                 var mOut = _proj > 0 ? m : hCur;
                 LstmKernels.Forward(_cell, B, H, gates, cPrev, c, tanhC, mOut,
                     _pI is null ? default : _pI.Value.Span, _pF is null ? default : _pF.Value.Span,
                     _pO is null ? default : _pO.Value.Span, t, len);
                 if (_proj > 0)
-                    Gemm.Sgemm(Op.None, Op.Transpose, B, Ho, H, 1f, m, H, _wHr!.Value.Span, H, 0f, hCur, Ho);
+                    MultiplyTransposed(B, Ho, H, m, H, _wHr!.Value.Span, H, 0f, hCur, Ho);
                 KeepStateOfFinishedRows(t, B, Ho, hPrev, hCur, len);
                 break;
             }
@@ -104,26 +104,34 @@ internal sealed partial class RecurrentDirection
                 // aux = h₋ W_hhᵀ + b_hh  [B, 3H]
                 var bHh = _bHh.Value.Span;
                 for (int b = 0; b < B; b++) bHh.CopyTo(aux.Slice(b * GH, GH));
-                Gemm.Sgemm(Op.None, Op.Transpose, B, GH, H, 1f, hPrev, H, wHh, H, 1f, aux, GH);
+                MultiplyTransposed(B, GH, H, hPrev, H, wHh, H, 1f, aux, GH);
                 GruKernels.ForwardResetAfter(B, H, gates, aux, hPrev, hCur, t, len);
                 break;
             }
             case CellType.GruResetBefore:
             {
                 // [a_r | a_z] += h₋ W_{hr,hz}ᵀ ; then a_n += (r⊙h₋) W_hnᵀ
-                Gemm.Sgemm(Op.None, Op.Transpose, B, 2 * H, H, 1f, hPrev, H, wHh, H, 1f, gates, GH);
+                MultiplyTransposed(B, 2 * H, H, hPrev, H, wHh, H, 1f, gates, GH);
                 GruKernels.ForwardResetBeforeGates(B, H, gates, hPrev, aux);
-                Gemm.Sgemm(Op.None, Op.Transpose, B, H, H, 1f, aux, H, wHh.Slice(2 * H * H), H, 1f, gates.Slice(2 * H), GH);
+                MultiplyTransposed(B, H, H, aux, H, wHh.Slice(2 * H * H), H, 1f, gates.Slice(2 * H), GH);
                 GruKernels.ForwardResetBeforeOutput(B, H, gates, hPrev, hCur, t, len);
                 break;
             }
             default:
             {
-                Gemm.Sgemm(Op.None, Op.Transpose, B, H, H, 1f, hPrev, H, wHh, H, 1f, gates, H);
+                MultiplyTransposed(B, H, H, hPrev, H, wHh, H, 1f, gates, H);
                 RnnKernels.Forward(_cell, B, H, gates, hPrev, hCur, t, len);
                 break;
             }
         }
+    }
+
+    /// <summary>y[m, n] = x[m, k] · W[n, k]ᵀ + beta·y: dot products for tiny batches, a packed GEMM otherwise.</summary>
+    private static void MultiplyTransposed(int m, int n, int k, ReadOnlySpan<float> x, int ldx,
+        ReadOnlySpan<float> w, int ldw, float beta, Span<float> y, int ldy)
+    {
+        if (m <= Gemv.MaxRows) Gemv.MultiplyTransposed(m, n, k, x, ldx, w, ldw, beta, y, ldy);
+        else Gemm.Sgemm(Op.None, Op.Transpose, m, n, k, 1f, x, ldx, w, ldw, beta, y, ldy);
     }
 
     private static void KeepStateOfFinishedRows(int t, int B, int width, ReadOnlySpan<float> prev, Span<float> cur, ReadOnlySpan<int> len)

@@ -30,7 +30,7 @@ internal sealed partial class RecurrentDirection
         else if (_cell == CellType.GruResetBefore) aux = Grow(ref _sAux, B * H).AsSpan(0, B * H);
 
         for (int b = 0; b < B; b++) _bias.AsSpan(0, GH).CopyTo(gates.Slice(b * GH, GH));
-        Gemm.Sgemm(Op.None, Op.Transpose, B, GH, I, 1f, x, I, _wIh.Value.Span, I, 1f, gates, GH);
+        MultiplyTransposed(B, GH, I, x, I, _wIh.Value.Span, I, 1f, gates, GH);
         StepForward(0, B, gates, h, hNew, c, cNew, tanhC, m, aux, default);
         hNew.CopyTo(h);
         if (lstm) cNew.CopyTo(c);
