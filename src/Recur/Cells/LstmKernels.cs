@@ -1,0 +1,139 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Recur.Cells;
+
+/// <summary>
+/// Fused per-step LSTM kernels over a batch (PyTorch gate order i, f, g, o).
+/// Forward:  i = σ(a_i [+ p_i⊙c₋]), f = σ(a_f [+ p_f⊙c₋]), g = tanh(a_g),
+///           c = f⊙c₋ + i⊙g, o = σ(a_o [+ p_o⊙c]), m = o⊙tanh(c).   (coupled: i = 1 − f)
+/// A row b is valid at time t when <c>lengths</c> is empty or t &lt; lengths[b]; an invalid row
+/// keeps its cell state (c = c₋) and, in backward, passes dc through and gets dA = 0.
+/// </summary>
+internal static class LstmKernels
+{
+    /// <param name="gates">[B, 4H]: in the pre-activations a, out the activations i, f, g, o.</param>
+    /// <param name="cPrev">[B, H] c_{t−1}.</param> <param name="c">[B, H] out c_t.</param>
+    /// <param name="tanhC">[B, H] out tanh(c_t).</param> <param name="m">[B, H] out o⊙tanh(c_t).</param>
+    /// <param name="peep">p_i, p_f, p_o each [H] (peephole cell only; else empty).</param>
+    public static void Forward(CellType cell, int batch, int hidden, Span<float> gates,
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m,
+        ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
+        int t, ReadOnlySpan<int> lengths)
+    {
+        int h = hidden;
+        bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
+        for (int b = 0; b < batch; b++)
+        {
+            var a = gates.Slice(b * 4 * h, 4 * h);
+            var ai = a.Slice(0, h); var af = a.Slice(h, h); var ag = a.Slice(2 * h, h); var ao = a.Slice(3 * h, h);
+            var cp = cPrev.Slice(b * h, h);
+            var cr = c.Slice(b * h, h); var tc = tanhC.Slice(b * h, h); var mr = m.Slice(b * h, h);
+            if (!lengths.IsEmpty && t >= lengths[b])
+            {
+                cp.CopyTo(cr); // padded step: the state is kept
+                TensorPrimitives.Tanh(cr, tc);
+                continue;
+            }
+            if (peephole)
+            {
+                TensorPrimitives.FusedMultiplyAdd(pI, cp, ai, ai);
+                TensorPrimitives.FusedMultiplyAdd(pF, cp, af, af);
+            }
+            TensorPrimitives.Sigmoid(af, af);
+            if (coupled) TensorPrimitives.Subtract(1f, af, ai); else TensorPrimitives.Sigmoid(ai, ai);
+            TensorPrimitives.Tanh(ag, ag);
+            // c = f⊙c₋ + i⊙g
+            TensorPrimitives.Multiply(ai, ag, cr);
+            TensorPrimitives.FusedMultiplyAdd(af, cp, cr, cr);
+            TensorPrimitives.Tanh(cr, tc);
+            if (peephole) TensorPrimitives.FusedMultiplyAdd(pO, cr, ao, ao);
+            TensorPrimitives.Sigmoid(ao, ao);
+            TensorPrimitives.Multiply(ao, tc, mr);
+        }
+    }
+
+    /// <summary>
+    /// Backward of one step. Given dm = ∂L/∂m_t and dc (in: ∂L/∂c_t from step t+1; out: ∂L/∂c_{t−1}),
+    /// writes dA = ∂L/∂a_t [B, 4H] (zero input-gate block for the coupled cell) and accumulates
+    /// peephole gradients.
+    ///   do = dm⊙tanh(c), dc += dm⊙o⊙(1−tanh²c) [+ dA_o⊙p_o],
+    ///   dA_i = dc⊙g⊙i(1−i), dA_f = dc⊙c₋⊙f(1−f), dA_g = dc⊙i⊙(1−g²), dA_o = do⊙o(1−o),
+    ///   dc₋ = dc⊙f [+ dA_i⊙p_i + dA_f⊙p_f].   Coupled: dA_f = dc⊙(c₋ − g)⊙f(1−f), dA_i = 0.
+    /// </summary>
+    public static void Backward(CellType cell, int batch, int hidden, ReadOnlySpan<float> gates,
+        ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC, ReadOnlySpan<float> dm, Span<float> dc,
+        Span<float> dA, ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
+        Span<float> dpI, Span<float> dpF, Span<float> dpO, ReadOnlySpan<float> c,
+        int t, ReadOnlySpan<int> lengths)
+    {
+        int h = hidden;
+        bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
+        for (int b = 0; b < batch; b++)
+        {
+            var da = dA.Slice(b * 4 * h, 4 * h);
+            if (!lengths.IsEmpty && t >= lengths[b])
+            {
+                da.Clear(); // padded step: no gradient into the gates, dc passes through unchanged
+                continue;
+            }
+            var g4 = gates.Slice(b * 4 * h, 4 * h);
+            var cp = cPrev.Slice(b * h, h);
+            var tc = tanhC.Slice(b * h, h);
+            var dmr = dm.Slice(b * h, h);
+            var dcr = dc.Slice(b * h, h);
+            var cr = c.Slice(b * h, h);
+            int j = 0;
+            if (!peephole)
+            {
+                // Vectorised body (the peephole cell takes the scalar path below).
+                var one = Vector<float>.One;
+                var coupledMask = coupled ? Vector<float>.Zero : one; // dA_i = 0 for the coupled cell
+                for (; j <= h - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var i = new Vector<float>(g4.Slice(j)); var f = new Vector<float>(g4.Slice(h + j));
+                    var g = new Vector<float>(g4.Slice(2 * h + j)); var o = new Vector<float>(g4.Slice(3 * h + j));
+                    var tcv = new Vector<float>(tc.Slice(j)); var dmv = new Vector<float>(dmr.Slice(j));
+                    var cpv = new Vector<float>(cp.Slice(j));
+                    var dcv = new Vector<float>(dcr.Slice(j)) + dmv * o * (one - tcv * tcv);
+                    var dAo = dmv * tcv * o * (one - o);
+                    var dAf = dcv * (coupled ? cpv - g : cpv) * f * (one - f);
+                    var dAi = dcv * g * i * (one - i) * coupledMask;
+                    var dAg = dcv * i * (one - g * g);
+                    dAi.CopyTo(da.Slice(j)); dAf.CopyTo(da.Slice(h + j)); dAg.CopyTo(da.Slice(2 * h + j)); dAo.CopyTo(da.Slice(3 * h + j));
+                    (dcv * f).CopyTo(dcr.Slice(j));
+                }
+            }
+            for (; j < h; j++)
+            {
+                float i = g4[j], f = g4[h + j], g = g4[2 * h + j], o = g4[3 * h + j];
+                float tcj = tc[j], dmj = dmr[j];
+                float dAo = dmj * tcj * o * (1f - o);
+                float dcj = dcr[j] + dmj * o * (1f - tcj * tcj);
+                if (peephole) { dcj += dAo * pO[j]; dpO[j] += dAo * cr[j]; }
+                float cpj = cp[j];
+                float dAf, dAi;
+                if (coupled)
+                {
+                    dAf = dcj * (cpj - g) * f * (1f - f);
+                    dAi = 0f;
+                }
+                else
+                {
+                    dAf = dcj * cpj * f * (1f - f);
+                    dAi = dcj * g * i * (1f - i);
+                }
+                float dAg = dcj * i * (1f - g * g);
+                float dcPrev = dcj * f;
+                if (peephole)
+                {
+                    dcPrev += dAi * pI[j] + dAf * pF[j];
+                    dpI[j] += dAi * cpj;
+                    dpF[j] += dAf * cpj;
+                }
+                da[j] = dAi; da[h + j] = dAf; da[2 * h + j] = dAg; da[3 * h + j] = dAo;
+                dcr[j] = dcPrev;
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using Recur.Cells;
+using Recur.Kernels;
+using Recur.Tensors;
+
+namespace Recur.Layers;
+
+internal sealed partial class RecurrentDirection
+{
+    /// <summary>
+    /// BPTT over the cached forward: reads ∂L/∂output from columns [col, col+Hout) of
+    /// <paramref name="dOutput"/> <c>[T, B, width]</c> and ∂L/∂h_n, ∂L/∂c_n from slot <paramref name="s"/>;
+    /// writes ∂L/∂h0, ∂L/∂c0 into slot s and accumulates every parameter gradient of this direction.
+    /// The input gradient is left to <see cref="AccumulateInputGradient"/> (so two directions can
+    /// run this concurrently and then add into one dX in turn).
+    /// </summary>
+    public void Backward(float[] input, float[] dOutput, int width, int col, Tensor? dHN, Tensor? dCN, int s,
+        Tensor dH0, Tensor? dC0, IRecurrentRecorder? recorder)
+    {
+        int T = _t, B = _b, H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize, P = _proj;
+        bool lstm = _cell.IsLstm();
+        ReadOnlySpan<int> len = _lengths;
+        Grow(ref _dA, T * B * GH);
+        Grow(ref _dh, B * Ho);
+        Grow(ref _dhNext, B * Ho);
+        if (lstm) { Grow(ref _dc, B * H); Grow(ref _dm, B * H); }
+        if (_cell == CellType.Gru) Grow(ref _dAux, T * B * GH);
+        if (_cell == CellType.GruResetBefore) Grow(ref _dRh, B * H);
+        if (P > 0) Grow(ref _dHs, T * B * P);
+
+        var dh = _dh.AsSpan(0, B * Ho);
+        var dhNext = _dhNext.AsSpan(0, B * Ho);
+        var dc = lstm ? _dc.AsSpan(0, B * H) : default;
+        CopyStateIn(dHN, s, B * Ho, dhNext);
+        if (lstm) CopyStateIn(dCN, s, B * H, dc);
+        var wHh = _wHh.Value.Span;
+
+        for (int step = 0; step < T; step++)
+        {
+            int t = Reverse ? step : T - 1 - step;
+            // dh = ∂L/∂output_t (valid rows only: a padded output is a constant 0) + what flows back from t+1.
+            var dOutStep = dOutput.AsSpan(t * B * width, B * width);
+            for (int b = 0; b < B; b++)
+            {
+                var row = dh.Slice(b * Ho, Ho);
+                dhNext.Slice(b * Ho, Ho).CopyTo(row);
+                if (len.IsEmpty || t < len[b]) Elementwise.Add(row, dOutStep.Slice(b * width + col, Ho), row);
+            }
+            var gates = _gateActs.AsSpan(t * B * GH, B * GH);
+            var dA = _dA.AsSpan(t * B * GH, B * GH);
+            var hPrev = _hs.AsSpan(PrevIndex(t) * B * Ho, B * Ho);
+
+            switch (_cell)
+            {
+                case CellType.Lstm or CellType.LstmPeephole or CellType.LstmCoupled:
+                {
+                    var dm = _dm.AsSpan(0, B * H);
+                    if (P > 0)
+                    {
+                        // h = m W_hrᵀ: dm = dh W_hr; dh kept (padded rows zeroed) for dW_hr = Σ dhᵀ m.
+                        var dHsStep = _dHs.AsSpan(t * B * P, B * P);
+                        dh.CopyTo(dHsStep);
+                        ZeroFinishedRows(t, B, P, dHsStep, len);
+                        Gemm.Sgemm(Op.None, Op.None, B, H, P, 1f, dHsStep, P, _wHr!.Value.Span, H, 0f, dm, H);
+                    }
+                    else dh.CopyTo(dm);
+                    var cPrev = _cs.AsSpan(PrevIndex(t) * B * H, B * H);
+                    var cCur = _cs.AsSpan(CurIndex(t) * B * H, B * H);
+                    var tanhC = _tanhC.AsSpan(t * B * H, B * H);
+                    if (recorder is not null)
+                        recorder.Backward(_layer, _direction, t, Norm(dh), CellGradientNorm(B, gates, tanhC, dm, dc, t, len));
+                    LstmKernels.Backward(_cell, B, H, gates, cPrev, tanhC, dm, dc, dA,
+                        Span(_pI), Span(_pF), Span(_pO), GradSpan(_pI), GradSpan(_pF), GradSpan(_pO), cCur, t, len);
+                    // dh₋ = dA W_hh; padded rows pass dh through.
+                    Gemm.Sgemm(Op.None, Op.None, B, Ho, GH, 1f, dA, GH, wHh, Ho, 0f, dhNext, Ho);
+                    PassThroughFinishedRows(t, B, Ho, dh, dhNext, len);
+                    break;
+                }
+                case CellType.Gru:
+                {
+                    recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
+                    var dAux = _dAux.AsSpan(t * B * GH, B * GH);
+                    GruKernels.BackwardResetAfter(B, H, gates, AuxStep(t, B), hPrev, dh, dA, dAux, dhNext, t, len);
+                    Gemm.Sgemm(Op.None, Op.None, B, H, GH, 1f, dAux, GH, wHh, H, 1f, dhNext, H);
+                    break;
+                }
+                case CellType.GruResetBefore:
+                {
+                    recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
+                    var dRh = _dRh.AsSpan(0, B * H);
+                    GruKernels.BackwardResetBeforeOutput(B, H, gates, hPrev, dh, dA, dhNext, t, len);
+                    // d(r⊙h₋) = dA_n W_hn
+                    Gemm.Sgemm(Op.None, Op.None, B, H, H, 1f, dA.Slice(2 * H), GH, wHh.Slice(2 * H * H), H, 0f, dRh, H);
+                    GruKernels.BackwardResetBeforeGates(B, H, gates, hPrev, dRh, dA, dhNext, t, len);
+                    Gemm.Sgemm(Op.None, Op.None, B, H, 2 * H, 1f, dA, GH, wHh, H, 1f, dhNext, H);
+                    break;
+                }
+                default:
+                {
+                    recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
+                    RnnKernels.Backward(_cell, B, H, gates, dh, dA, t, len);
+                    Gemm.Sgemm(Op.None, Op.None, B, H, H, 1f, dA, H, wHh, H, 0f, dhNext, H);
+                    PassThroughFinishedRows(t, B, H, dh, dhNext, len);
+                    break;
+                }
+            }
+        }
+
+        dhNext.CopyTo(dH0.Span.Slice(s * B * Ho, B * Ho));
+        if (lstm) dc.CopyTo(dC0!.Span.Slice(s * B * H, B * H));
+        AccumulateWeightGradients(input, T, B);
+    }
+
+    /// <summary>Weight gradients as big GEMMs over all steps (DESIGN.md §3.3).</summary>
+    private void AccumulateWeightGradients(float[] input, int T, int B)
+    {
+        int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize, TB = T * B, P = _proj;
+        var dA = _dA.AsSpan(0, TB * GH);
+        // States feeding steps t = 0..T−1: hs[0..T) forward, hs[1..T] reverse.
+        var hPrevAll = _hs.AsSpan((Reverse ? 1 : 0) * B * Ho, TB * Ho);
+        // dW_ih += dAᵀ X
+        Gemm.Sgemm(Op.Transpose, Op.None, GH, I, TB, 1f, dA, GH, input.AsSpan(0, TB * I), I, 1f, _wIh.Grad.Span, I);
+        Elementwise.AccumulateColumnSums(dA, _bIh.Grad.Span);
+        var dWhh = _wHh.Grad.Span;
+        switch (_cell)
+        {
+            case CellType.Gru:
+            {
+                var dAux = _dAux.AsSpan(0, TB * GH);
+                Gemm.Sgemm(Op.Transpose, Op.None, GH, H, TB, 1f, dAux, GH, hPrevAll, H, 1f, dWhh, H);
+                Elementwise.AccumulateColumnSums(dAux, _bHh.Grad.Span);
+                break;
+            }
+            case CellType.GruResetBefore:
+                // rows r, z see h₋; rows n see r⊙h₋
+                Gemm.Sgemm(Op.Transpose, Op.None, 2 * H, H, TB, 1f, dA, GH, hPrevAll, H, 1f, dWhh, H);
+                Gemm.Sgemm(Op.Transpose, Op.None, H, H, TB, 1f, dA.Slice(2 * H), GH, _aux.AsSpan(0, TB * H), H, 1f, dWhh.Slice(2 * H * H), H);
+                Elementwise.AccumulateColumnSums(dA, _bHh.Grad.Span);
+                break;
+            default:
+                Gemm.Sgemm(Op.Transpose, Op.None, GH, Ho, TB, 1f, dA, GH, hPrevAll, Ho, 1f, dWhh, Ho);
+                Elementwise.AccumulateColumnSums(dA, _bHh.Grad.Span);
+                if (P > 0)
+                    Gemm.Sgemm(Op.Transpose, Op.None, P, H, TB, 1f, _dHs.AsSpan(0, TB * P), P, _ms.AsSpan(0, TB * H), H, 1f, _wHr!.Grad.Span, H);
+                break;
+        }
+    }
+
+    /// <summary>dInput[T·B, I] (+)= dA · W_ih.</summary>
+    public void AccumulateInputGradient(float[] dInput, bool accumulate)
+    {
+        int TB = _t * _b, GH = _gates * _hidden, I = _inputSize;
+        Gemm.Sgemm(Op.None, Op.None, TB, I, GH, 1f, _dA.AsSpan(0, TB * GH), GH, _wIh.Value.Span, I,
+            accumulate ? 1f : 0f, dInput.AsSpan(0, TB * I), I);
+    }
+
+    private static ReadOnlySpan<float> Span(Parameter? p) => p is null ? default : p.Value.Span;
+
+    private static Span<float> GradSpan(Parameter? p) => p is null ? default : p.Grad.Span;
+
+    private static double Norm(ReadOnlySpan<float> x) => Math.Sqrt(Elementwise.SumOfSquares(x));
+
+    /// <summary>‖∂L/∂c_t‖ = ‖dc_{t+1→t} + dm⊙o⊙(1−tanh²c) [+ dA_o⊙p_o]‖ over valid rows (only when recording).</summary>
+    private double CellGradientNorm(int B, ReadOnlySpan<float> gates, ReadOnlySpan<float> tanhC, ReadOnlySpan<float> dm,
+        ReadOnlySpan<float> dc, int t, ReadOnlySpan<int> len)
+    {
+        int H = _hidden;
+        double sum = 0;
+        var pO = Span(_pO);
+        for (int b = 0; b < B; b++)
+        {
+            bool valid = len.IsEmpty || t < len[b];
+            for (int j = 0; j < H; j++)
+            {
+                double v = dc[b * H + j];
+                if (valid)
+                {
+                    float o = gates[b * 4 * H + 3 * H + j], tc = tanhC[b * H + j], d = dm[b * H + j];
+                    v += d * o * (1 - tc * tc);
+                    if (!pO.IsEmpty) v += d * tc * o * (1 - o) * pO[j];
+                }
+                sum += v * v;
+            }
+        }
+        return Math.Sqrt(sum);
+    }
+
+    private static void ZeroFinishedRows(int t, int B, int width, Span<float> x, ReadOnlySpan<int> len)
+    {
+        if (len.IsEmpty) return;
+        for (int b = 0; b < B; b++)
+            if (t >= len[b]) x.Slice(b * width, width).Clear();
+    }
+
+    private static void PassThroughFinishedRows(int t, int B, int width, ReadOnlySpan<float> dh, Span<float> dhPrev, ReadOnlySpan<int> len)
+    {
+        if (len.IsEmpty) return;
+        for (int b = 0; b < B; b++)
+            if (t >= len[b]) dh.Slice(b * width, width).CopyTo(dhPrev.Slice(b * width, width));
+    }
+}

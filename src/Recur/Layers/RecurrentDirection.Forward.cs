@@ -1,0 +1,143 @@
+using Recur.Cells;
+using Recur.Kernels;
+using Recur.Tensors;
+
+namespace Recur.Layers;
+
+internal sealed partial class RecurrentDirection
+{
+    /// <summary>
+    /// Forward sweep over <paramref name="input"/> <c>[T, B, I]</c>; writes h_t into columns
+    /// [col, col+Hout) of <paramref name="output"/> <c>[T, B, width]</c> (zeros past a sequence's length)
+    /// and the final states into state slot <paramref name="s"/> of <paramref name="hN"/>, <paramref name="cN"/>.
+    /// </summary>
+    public void Forward(float[] input, int T, int B, float[] output, int width, int col,
+        Tensor? h0, Tensor? c0, Tensor hN, Tensor? cN, int s, int[]? lengths, IRecurrentRecorder? recorder)
+    {
+        _t = T;
+        _b = B;
+        _lengths = lengths ?? [];
+        EnsureForwardBuffers(T, B);
+        FoldBias();
+        int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize;
+        bool lstm = _cell.IsLstm();
+
+        // Initial state into its slot: hs[0] (forward) or hs[T] (reverse).
+        int start = Reverse ? T : 0;
+        CopyStateIn(h0, s, B * Ho, _hs.AsSpan(start * B * Ho, B * Ho));
+        if (lstm) CopyStateIn(c0, s, B * H, _cs.AsSpan(start * B * H, B * H));
+
+        // Xp[T·B, G·H] = X[T·B, I] · W_ihᵀ + bias: one GEMM for all steps.
+        var xp = _gateActs.AsSpan(0, T * B * GH);
+        for (int r = 0; r < T * B; r++) _bias.AsSpan(0, GH).CopyTo(xp.Slice(r * GH, GH));
+        Gemm.Sgemm(Op.None, Op.Transpose, T * B, GH, I, 1f, input.AsSpan(0, T * B * I), I, _wIh.Value.Span, I, 1f, xp, GH);
+
+        ReadOnlySpan<int> len = _lengths;
+        for (int step = 0; step < T; step++)
+        {
+            int t = Reverse ? T - 1 - step : step;
+            var hPrev = _hs.AsSpan(PrevIndex(t) * B * Ho, B * Ho);
+            var hCur = _hs.AsSpan(CurIndex(t) * B * Ho, B * Ho);
+            var gates = _gateActs.AsSpan(t * B * GH, B * GH);
+            StepForward(t, B, gates, hPrev, hCur,
+                lstm ? _cs.AsSpan(PrevIndex(t) * B * H, B * H) : default,
+                lstm ? _cs.AsSpan(CurIndex(t) * B * H, B * H) : default,
+                lstm ? _tanhC.AsSpan(t * B * H, B * H) : default,
+                _proj > 0 ? _ms.AsSpan(t * B * H, B * H) : default,
+                AuxStep(t, B), len);
+
+            // output[t, b, col..col+Ho) = h_t, or 0 past the sequence's length
+            var outStep = output.AsSpan(t * B * width, B * width);
+            for (int b = 0; b < B; b++)
+            {
+                var dst = outStep.Slice(b * width + col, Ho);
+                if (!len.IsEmpty && t >= len[b]) dst.Clear(); else hCur.Slice(b * Ho, Ho).CopyTo(dst);
+            }
+            recorder?.Forward(_layer, _direction, t, hCur, lstm ? _cs.AsSpan(CurIndex(t) * B * H, B * H) : default, gates);
+        }
+
+        int final = Reverse ? 0 : T;
+        _hs.AsSpan(final * B * Ho, B * Ho).CopyTo(hN.Span.Slice(s * B * Ho, B * Ho));
+        if (lstm) _cs.AsSpan(final * B * H, B * H).CopyTo(cN!.Span.Slice(s * B * H, B * H));
+    }
+
+    private Span<float> AuxStep(int t, int B) => _cell switch
+    {
+        CellType.Gru => _aux.AsSpan(t * B * 3 * _hidden, B * 3 * _hidden),
+        CellType.GruResetBefore => _aux.AsSpan(t * B * _hidden, B * _hidden),
+        _ => default,
+    };
+
+    private static void CopyStateIn(Tensor? all, int s, int size, Span<float> dst)
+    {
+        if (all is null) dst.Clear();
+        else all.Span.Slice(s * size, size).CopyTo(dst);
+    }
+
+    /// <summary>
+    /// One recurrent step for a batch: <paramref name="gates"/> [B, G·H] holds the input projection
+    /// (bias included) on entry and the gate activations on exit; h_t goes to <paramref name="hCur"/>.
+    /// Shared by the sequence sweep and the streaming API.
+    /// </summary>
+    internal void StepForward(int t, int B, Span<float> gates, ReadOnlySpan<float> hPrev, Span<float> hCur,
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m, Span<float> aux, ReadOnlySpan<int> len)
+    {
+        int H = _hidden, Ho = _stateSize, GH = _gates * H;
+        var wHh = _wHh.Value.Span;
+        switch (_cell)
+        {
+            case CellType.Lstm or CellType.LstmPeephole or CellType.LstmCoupled:
+            {
+                // a = Xp_t + h₋ W_hhᵀ
+                MultiplyTransposed(B, GH, Ho, hPrev, Ho, wHh, Ho, 1f, gates, GH);
+                var mOut = _proj > 0 ? m : hCur;
+                LstmKernels.Forward(_cell, B, H, gates, cPrev, c, tanhC, mOut,
+                    _pI is null ? default : _pI.Value.Span, _pF is null ? default : _pF.Value.Span,
+                    _pO is null ? default : _pO.Value.Span, t, len);
+                if (_proj > 0)
+                    MultiplyTransposed(B, Ho, H, m, H, _wHr!.Value.Span, H, 0f, hCur, Ho);
+                KeepStateOfFinishedRows(t, B, Ho, hPrev, hCur, len);
+                break;
+            }
+            case CellType.Gru:
+            {
+                // aux = h₋ W_hhᵀ + b_hh  [B, 3H]
+                var bHh = _bHh.Value.Span;
+                for (int b = 0; b < B; b++) bHh.CopyTo(aux.Slice(b * GH, GH));
+                MultiplyTransposed(B, GH, H, hPrev, H, wHh, H, 1f, aux, GH);
+                GruKernels.ForwardResetAfter(B, H, gates, aux, hPrev, hCur, t, len);
+                break;
+            }
+            case CellType.GruResetBefore:
+            {
+                // [a_r | a_z] += h₋ W_{hr,hz}ᵀ ; then a_n += (r⊙h₋) W_hnᵀ
+                MultiplyTransposed(B, 2 * H, H, hPrev, H, wHh, H, 1f, gates, GH);
+                GruKernels.ForwardResetBeforeGates(B, H, gates, hPrev, aux);
+                MultiplyTransposed(B, H, H, aux, H, wHh.Slice(2 * H * H), H, 1f, gates.Slice(2 * H), GH);
+                GruKernels.ForwardResetBeforeOutput(B, H, gates, hPrev, hCur, t, len);
+                break;
+            }
+            default:
+            {
+                MultiplyTransposed(B, H, H, hPrev, H, wHh, H, 1f, gates, H);
+                RnnKernels.Forward(_cell, B, H, gates, hPrev, hCur, t, len);
+                break;
+            }
+        }
+    }
+
+    /// <summary>y[m, n] = x[m, k] · W[n, k]ᵀ + beta·y: dot products for tiny batches, a packed GEMM otherwise.</summary>
+    private static void MultiplyTransposed(int m, int n, int k, ReadOnlySpan<float> x, int ldx,
+        ReadOnlySpan<float> w, int ldw, float beta, Span<float> y, int ldy)
+    {
+        if (m <= Gemv.MaxRows) Gemv.MultiplyTransposed(m, n, k, x, ldx, w, ldw, beta, y, ldy);
+        else Gemm.Sgemm(Op.None, Op.Transpose, m, n, k, 1f, x, ldx, w, ldw, beta, y, ldy);
+    }
+
+    private static void KeepStateOfFinishedRows(int t, int B, int width, ReadOnlySpan<float> prev, Span<float> cur, ReadOnlySpan<int> len)
+    {
+        if (len.IsEmpty) return;
+        for (int b = 0; b < B; b++)
+            if (t >= len[b]) prev.Slice(b * width, width).CopyTo(cur.Slice(b * width, width));
+    }
+}

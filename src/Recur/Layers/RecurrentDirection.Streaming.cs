@@ -1,0 +1,38 @@
+using Recur.Cells;
+using Recur.Kernels;
+
+namespace Recur.Layers;
+
+internal sealed partial class RecurrentDirection
+{
+    // Streaming scratch, separate from the sequence cache so Step never disturbs a pending Backward.
+    private float[] _sGates = [], _sH = [], _sC = [], _sTanhC = [], _sM = [], _sAux = [];
+
+    /// <summary>
+    /// One streaming step: x <c>[B, I]</c>; h <c>[B, Hout]</c> and c <c>[B, H]</c> (LSTM) are read as the
+    /// previous state and overwritten with the new one. Same arithmetic as the sequence sweep.
+    /// </summary>
+    public void StreamStep(ReadOnlySpan<float> x, int B, Span<float> h, Span<float> c)
+    {
+        int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize;
+        FoldBias();
+        var gates = Grow(ref _sGates, B * GH).AsSpan(0, B * GH);
+        var hNew = Grow(ref _sH, B * Ho).AsSpan(0, B * Ho);
+        bool lstm = _cell.IsLstm();
+        Span<float> cNew = default, tanhC = default, m = default, aux = default;
+        if (lstm)
+        {
+            cNew = Grow(ref _sC, B * H).AsSpan(0, B * H);
+            tanhC = Grow(ref _sTanhC, B * H).AsSpan(0, B * H);
+            if (_proj > 0) m = Grow(ref _sM, B * H).AsSpan(0, B * H);
+        }
+        else if (_cell == CellType.Gru) aux = Grow(ref _sAux, B * GH).AsSpan(0, B * GH);
+        else if (_cell == CellType.GruResetBefore) aux = Grow(ref _sAux, B * H).AsSpan(0, B * H);
+
+        for (int b = 0; b < B; b++) _bias.AsSpan(0, GH).CopyTo(gates.Slice(b * GH, GH));
+        MultiplyTransposed(B, GH, I, x, I, _wIh.Value.Span, I, 1f, gates, GH);
+        StepForward(0, B, gates, h, hNew, c, cNew, tanhC, m, aux, default);
+        hNew.CopyTo(h);
+        if (lstm) cNew.CopyTo(c);
+    }
+}
