@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace Recur.Bench;
+
+/// <summary>Median and range of repeated samples.</summary>
+public readonly record struct Stats(double Median, double Min, double Max)
+{
+    public static Stats Of(IReadOnlyList<double> samples)
+    {
+        if (samples.Count == 0) throw new ArgumentException("no samples");
+        var s = samples.Order().ToArray();
+        double median = s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+        return new Stats(median, s[0], s[^1]);
+    }
+
+    /// <summary>Maps every statistic through a decreasing function (e.g. seconds → throughput): min and max swap.</summary>
+    public Stats Invert(Func<double, double> f) => new(f(Median), f(Max), f(Min));
+}
+
+/// <summary>Timing helpers: warm-up, then repeated samples, each long enough for the clock.</summary>
+public static class Timing
+{
+    /// <summary>
+    /// Seconds per call of <paramref name="action"/>: runs it <paramref name="warmup"/> times (JIT, caches,
+    /// thread wake-up), picks a number of calls per sample so one sample lasts at least
+    /// <paramref name="minSampleSeconds"/>, and returns median/min/max over <paramref name="repeat"/> samples.
+    /// </summary>
+    public static Stats SecondsPerCall(Action action, int repeat, int warmup = 2, double minSampleSeconds = 0.02)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
+        for (int i = 0; i < warmup; i++) action();
+        var sw = Stopwatch.StartNew();
+        action();
+        double once = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
+        int calls = (int)Math.Clamp(Math.Ceiling(minSampleSeconds / once), 1, 1_000_000);
+        var samples = new double[repeat];
+        for (int r = 0; r < repeat; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < calls; i++) action();
+            samples[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls;
+        }
+        return Stats.Of(samples);
+    }
+}
