@@ -12,7 +12,7 @@ public sealed unsafe class OpenBlas
     private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
     private readonly delegate* unmanaged<int, void> _setThreads;
 
-    /// <summary>"OpenBLAS 0.3.21" (from <c>openblas_get_config</c>), or "OpenBLAS".</summary>
+    /// <summary>"OpenBLAS 0.3.21 (SkylakeX)": version from <c>openblas_get_config</c>, kernel set from <c>openblas_get_corename</c>.</summary>
     public string Name { get; }
 
     private OpenBlas(nint lib)
@@ -28,6 +28,11 @@ public sealed unsafe class OpenBlas
             var parts = config.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length >= 2 && parts[0] == "OpenBLAS") Name = $"OpenBLAS {parts[1]}";
         }
+        // The kernel set it picked matters: 0.3.21 does not know recent Intel models and falls back to
+        // Prescott (SSE3); OPENBLAS_CORETYPE=SkylakeX in the environment makes it use its AVX-512 kernels.
+        if (NativeLibrary.TryGetExport(lib, "openblas_get_corename", out var core)
+            && Marshal.PtrToStringAnsi(((delegate* unmanaged<nint>)core)()) is { Length: > 0 } coreName)
+            Name += $" ({coreName})";
     }
 
     /// <summary>OpenBLAS if it loads (libopenblas.so.0 by name, then Debian's full path), else null.</summary>

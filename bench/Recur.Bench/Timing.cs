@@ -28,7 +28,9 @@ public static class Timing
     public static Stats SecondsPerCall(Action action, int repeat, int warmup = 2, double minSampleSeconds = 0.02)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
-        for (int i = 0; i < warmup; i++) action();
+        // Warm-up: at least `warmup` calls and 0.2 s, so tiered JIT and caches have settled.
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < 0.2; i++) action();
         var sw = Stopwatch.StartNew();
         action();
         double once = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);

@@ -28,6 +28,8 @@ public static partial class Gemm
     internal const long SmallWork = 32 * 1024;
     // Multiply-adds per thread below which another thread does not pay for its wake-up.
     internal const long WorkPerThread = 128 * 1024;
+    // Multiply-adds per tile above which a thread gets more than one tile (dynamic balance).
+    internal static long TileWork = 96L * 1024 * 1024;   // not const: tests lower it to reach the tiled path
 
     internal static GemmSpec<T> Spec<T>(GemmKernel kernel) where T : unmanaged
     {
@@ -63,21 +65,30 @@ public static partial class Gemm
                 PackedB = packed == null ? null : (T*)packed.Pointer,
             };
             int t = (int)Math.Clamp(work / WorkPerThread, 1, threads);
-            if (t > 1) (job.GridM, job.GridN) = ChooseGrid(t, m, n, job.Spec.MR, job.Spec.NR);
-            if (job.GridM * job.GridN > 1) GemmThreadPool.Run(ref job);
+            job.GridM = job.GridN = job.Threads = 1;
+            if (t > 1)
+            {
+                // Big problems: a few tiles per thread, handed out dynamically, so a core that another
+                // process steals for a while does not hold the whole call back. Short calls (a recurrent
+                // step, ≤ ~1 ms): one tile per thread, no extra packing.
+                int perThread = (int)Math.Clamp(work / TileWork, 1, 4);
+                (job.GridM, job.GridN) = ChooseGrid(t * perThread, m, n, job.Spec.MR, job.Spec.NR);
+                job.Threads = Math.Min(t, job.GridM * job.GridN);
+            }
+            if (job.Threads > 1) GemmThreadPool.Run(ref job);
             else Block(ref job, 0, m, 0, n);
         }
     }
 
     /// <summary>
-    /// Split C into GridM × GridN rectangles, one per thread. Each thread packs its own rows of A and
+    /// Split C into <paramref name="tiles"/> = GridM × GridN rectangles. Each thread packs its own rows of A and
     /// columns of B, so the split that minimises (rows + columns) per thread minimises duplicated packing
     /// and memory traffic: small-M shapes (32×1024) split N, tall shapes (3200×1024) split M.
     /// </summary>
-    internal static (int, int) ChooseGrid(int threads, int m, int n, int mr, int nr)
+    internal static (int, int) ChooseGrid(int tiles, int m, int n, int mr, int nr)
     {
         int mPanels = (m + mr - 1) / mr, nPanels = (n + nr - 1) / nr;
-        for (int t = threads; t > 1; t--)
+        for (int t = tiles; t > 1; t--)
         {
             (int, int) best = (0, 0);
             double bestCost = double.MaxValue;
@@ -94,13 +105,19 @@ public static partial class Gemm
         return (1, 1);
     }
 
-    /// <summary>Thread <paramref name="index"/> of GridM×GridN computes its rectangle of C.</summary>
-    internal static void RunPart<T>(ref GemmArgs<T> job, int index) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Run by each of the job's threads: takes the next of the GridM×GridN tiles of C until none is left.
+    /// </summary>
+    internal static void RunTiles<T>(ref GemmArgs<T> job) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int gi = index / job.GridN, gj = index % job.GridN;
-        var (m0, m1) = Split(job.M, job.Spec.MR, job.GridM, gi);
-        var (n0, n1) = Split(job.N, job.Spec.NR, job.GridN, gj);
-        if (m1 > m0 && n1 > n0) Block(ref job, m0, m1, n0, n1);
+        int tiles = job.GridM * job.GridN;
+        for (int t = Interlocked.Increment(ref job.NextTile) - 1; t < tiles; t = Interlocked.Increment(ref job.NextTile) - 1)
+        {
+            int gi = t / job.GridN, gj = t % job.GridN;
+            var (m0, m1) = Split(job.M, job.Spec.MR, job.GridM, gi);
+            var (n0, n1) = Split(job.N, job.Spec.NR, job.GridN, gj);
+            if (m1 > m0 && n1 > n0) Block(ref job, m0, m1, n0, n1);
+        }
     }
 
     // Part p of `parts` of [0, size) in whole panels of `unit` (only the last part holds a partial panel).
@@ -121,7 +138,11 @@ public static partial class Gemm
     ///         for ir in 0..mc step MR   1: ... meets every Ã micro-panel: micro-kernel MR×NR
     /// </code>
     /// beta applies on the first KC block only; later blocks accumulate (beta = 1).
+    /// When this thread's rows fit one MC block (the small-M recurrent shapes, e.g. 64×2048), each B̃
+    /// micro-panel is packed right before its ir loop instead (fused): B is read once and its packed copy
+    /// stays in L1, rather than a KC×NC block being written out and read back.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Block<T>(ref GemmArgs<T> job, int m0, int m1, int n0, int n1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -133,6 +154,7 @@ public static partial class Gemm
         T* bufA = buffers.A, bufB = buffers.B;
         T* tile = stackalloc T[mr * nr];
         int nPadded = (job.N + nr - 1) / nr * nr;
+        bool fused = job.PackedB == null && m1 - m0 <= mcMax;
 
         for (int jc = n0; jc < n1; jc += Math.Min(ncMax, n1 - jc))
         {
@@ -140,14 +162,11 @@ public static partial class Gemm
             for (int pc = 0; pc < job.K; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, job.K - pc);
-                T* bp;
+                T* bp = bufB;
                 if (job.PackedB != null)
                     bp = job.PackedB + (nint)pc * nPadded + (nint)(jc / nr) * kc * nr;   // layout of PackedMatrix
-                else
-                {
+                else if (!fused)
                     GemmPacking.PackB(job.OpB, job.B, job.Ldb, pc, kc, jc, nc, nr, bufB);
-                    bp = bufB;
-                }
                 T beta = pc == 0 ? job.Beta : T.One;
                 for (int ic = m0; ic < m1; ic += mcMax)
                 {
@@ -157,6 +176,11 @@ public static partial class Gemm
                     {
                         int nb = Math.Min(nr, nc - jr);
                         T* bPanel = bp + (nint)jr * kc;
+                        if (fused)
+                        {
+                            GemmPacking.PackB(job.OpB, job.B, job.Ldb, pc, kc, jc + jr, nb, nr, bufB);
+                            bPanel = bufB;
+                        }
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int mb = Math.Min(mr, mc - ir);
@@ -258,7 +282,8 @@ internal unsafe struct GemmArgs<T> where T : unmanaged
     public int M, N, K, Lda, Ldb, Ldc;
     public T Alpha, Beta;
     public T* A, B, C, PackedB;
-    public int GridM, GridN;
+    public int GridM, GridN, Threads;
+    public int NextTile;   // next tile to take (Interlocked)
 }
 
 /// <summary>Per-thread packing buffers (64-byte aligned, pinned), grown once and then reused.</summary>

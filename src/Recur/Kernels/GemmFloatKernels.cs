@@ -28,6 +28,7 @@ internal static unsafe class SgemmKernels
     };
 
     // 8×32: 16 zmm accumulators + 2 B loads + 1 broadcast of A (≤ 32 registers).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Avx512_8x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         var c00 = Vector512<float>.Zero; var c01 = Vector512<float>.Zero;
@@ -38,6 +39,8 @@ internal static unsafe class SgemmKernels
         var c50 = Vector512<float>.Zero; var c51 = Vector512<float>.Zero;
         var c60 = Vector512<float>.Zero; var c61 = Vector512<float>.Zero;
         var c70 = Vector512<float>.Zero; var c71 = Vector512<float>.Zero;
+        // Fetch the C tile now: its rows are ldc apart (often 4 KiB-aliased) and would otherwise miss at the end.
+        for (int i = 0; i < 8; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0((byte*)(c + i * ldc) + 32*sizeof(float) - 1); }
         for (int p = 0; p < kc; p++, a += 8, b += 32)
         {
             var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
@@ -62,6 +65,7 @@ internal static unsafe class SgemmKernels
     }
 
     // 6×16: 12 ymm accumulators + 2 B loads + 1 broadcast of A (≤ 16 registers).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Avx2_6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
@@ -70,6 +74,8 @@ internal static unsafe class SgemmKernels
         var c30 = Vector256<float>.Zero; var c31 = Vector256<float>.Zero;
         var c40 = Vector256<float>.Zero; var c41 = Vector256<float>.Zero;
         var c50 = Vector256<float>.Zero; var c51 = Vector256<float>.Zero;
+        // Fetch the C tile now: its rows are ldc apart (often 4 KiB-aliased) and would otherwise miss at the end.
+        for (int i = 0; i < 6; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0((byte*)(c + i * ldc) + 16*sizeof(float) - 1); }
         for (int p = 0; p < kc; p++, a += 6, b += 16)
         {
             var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8);
@@ -90,6 +96,7 @@ internal static unsafe class SgemmKernels
     }
 
     // 4×(2·Vector<float>.Count): 8 vector accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Portable_4x2v(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         int w = Vector<float>.Count;

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Recur.Kernels;
 
 /// <summary>
@@ -11,6 +14,7 @@ internal static unsafe class GemmPacking
     /// op(A)[i0:i0+mc, p0:p0+kc] → dst as ⌈mc/MR⌉ micro-panels; panel r holds element (i, p) at
     /// r·MR·kc + p·MR + i (an MR-column per k: one broadcast per row in the kernel).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(Op opA, T* a, int lda, int i0, int mc, int p0, int kc, int mr, T* dst) where T : unmanaged
     {
         for (int ir = 0; ir < mc; ir += mr)
@@ -24,10 +28,10 @@ internal static unsafe class GemmPacking
                 for (int p = 0; p < kc; p++, src += lda)
                 {
                     T* d = panel + p * mr;
-                    if (mb == mr) new ReadOnlySpan<T>(src, mr).CopyTo(new Span<T>(d, mr));
+                    if (mb == mr) Copy(src, d, mr);
                     else
                     {
-                        new ReadOnlySpan<T>(src, mb).CopyTo(new Span<T>(d, mb));
+                        Copy(src, d, mb);
                         new Span<T>(d + mb, mr - mb).Clear();
                     }
                 }
@@ -56,6 +60,7 @@ internal static unsafe class GemmPacking
     /// op(B)[p0:p0+kc, j0:j0+nc] → dst as ⌈nc/NR⌉ micro-panels; panel q holds element (p, j) at
     /// q·NR·kc + p·NR + j (an NR-row per k: NR/lanes vector loads in the kernel).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<T>(Op opB, T* b, int ldb, int p0, int kc, int j0, int nc, int nr, T* dst) where T : unmanaged
     {
         for (int jr = 0; jr < nc; jr += nr)
@@ -69,7 +74,7 @@ internal static unsafe class GemmPacking
                 for (int p = 0; p < kc; p++, src += ldb)
                 {
                     T* d = panel + p * nr;
-                    new ReadOnlySpan<T>(src, nb).CopyTo(new Span<T>(d, nb));
+                    Copy(src, d, nb);
                     if (nb < nr) new Span<T>(d + nb, nr - nb).Clear();
                 }
             }
@@ -91,5 +96,18 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>Short copy (a panel row: 4–32 elements) without a memmove call per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(T* src, T* dst, int count) where T : unmanaged
+    {
+        byte* s = (byte*)src, d = (byte*)dst;
+        nint bytes = (nint)count * sizeof(T), i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 32 <= bytes; i += 32) Vector256.Store(Vector256.Load(s + i), d + i);
+        for (; i + 16 <= bytes; i += 16) Vector128.Store(Vector128.Load(s + i), d + i);
+        for (; i + 8 <= bytes; i += 8) *(long*)(d + i) = *(long*)(s + i);
+        for (; i < bytes; i += 4) *(int*)(d + i) = *(int*)(s + i);
     }
 }

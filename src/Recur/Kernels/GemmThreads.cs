@@ -4,7 +4,7 @@ using System.Numerics;
 namespace Recur.Kernels;
 
 /// <summary>
-/// Persistent GEMM workers. The calling thread computes part 0 itself; parts 1.. go to workers
+/// Persistent GEMM workers. The calling thread and the woken workers take tiles of C from a shared counter; workers
 /// that spin for <see cref="SpinMicroseconds"/> after their last job (a recurrent layer calls GEMM
 /// every ~0.1–1 ms, so they are usually still spinning: wake-up costs well under a microsecond), and
 /// then block on a semaphore. One caller at a time owns the workers; a concurrent caller runs its
@@ -21,23 +21,23 @@ internal static class GemmThreadPool
     private static int s_remaining;
     private static Exception? s_error;
 
-    internal interface IPart { void Execute(int index); }
+    internal interface IPart { void Execute(); }
 
     private sealed class GemmParts<T> : IPart where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static readonly GemmParts<T> Shared = new();
         public GemmArgs<T> Args;
-        public void Execute(int index) => Gemm.RunPart(ref Args, index);
+        public void Execute() => Gemm.RunTiles(ref Args);
     }
 
-    /// <summary>Computes all GridM×GridN parts of <paramref name="args"/>, on as many threads.</summary>
+    /// <summary>Computes all GridM×GridN tiles of <paramref name="args"/> on args.Threads threads.</summary>
     public static void Run<T>(ref GemmArgs<T> args) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int parts = args.GridM * args.GridN;
+        int parts = args.Threads;
+        args.NextTile = 0;
         if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
-            args.GridM = args.GridN = 1;    // workers taken by another caller: do it all here
-            Gemm.RunPart(ref args, 0);
+            Gemm.RunTiles(ref args);    // workers taken by another caller: do all tiles here
             return;
         }
         var job = GemmParts<T>.Shared;
@@ -60,8 +60,8 @@ internal static class GemmThreadPool
         s_job = job;
         s_error = null;
         Volatile.Write(ref s_remaining, parts - 1);
-        for (int w = 0; w < parts - 1; w++) workers[w].Wake(w + 1);
-        job.Execute(0);
+        for (int w = 0; w < parts - 1; w++) workers[w].Wake();
+        job.Execute();
         var spin = new SpinWait();
         while (Volatile.Read(ref s_remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
         s_job = null;
@@ -78,7 +78,7 @@ internal static class GemmThreadPool
 
     private sealed class Worker
     {
-        private int _ticket, _index, _sleeping;
+        private int _ticket, _sleeping;
         private readonly SemaphoreSlim _wake = new(0);
 
         public Worker(int id)
@@ -86,10 +86,9 @@ internal static class GemmThreadPool
             new Thread(Loop) { IsBackground = true, Name = $"Recur GEMM {id}" }.Start();
         }
 
-        public void Wake(int index)
+        public void Wake()
         {
-            _index = index;
-            Interlocked.Increment(ref _ticket);                       // full fence: index and job visible first
+            Interlocked.Increment(ref _ticket);                       // full fence: the job is visible first
             if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
         }
 
@@ -112,7 +111,7 @@ internal static class GemmThreadPool
                     _wake.Wait();
                 }
                 seen = Volatile.Read(ref _ticket);
-                try { s_job!.Execute(_index); }
+                try { s_job!.Execute(); }
                 catch (Exception e) { s_error = e; }
                 Interlocked.Decrement(ref s_remaining);
             }
