@@ -22,8 +22,8 @@ public static class GemmBench
     ];
 
     /// <summary>
-    /// Times every shape: ours (median of <paramref name="repeat"/> samples after warm-up), then OpenBLAS
-    /// on the same matrices. <paramref name="log"/> receives progress lines (stderr in the CLI).
+    /// Times every shape: ours and OpenBLAS on the same matrices, <paramref name="repeat"/> alternating
+    /// samples each after warm-up; reports medians and ranges. <paramref name="log"/> receives progress lines (stderr in the CLI).
     /// </summary>
     public static BenchReport Run(int threads, int repeat, IReadOnlyList<GemmShape>? shapes = null, Action<string>? log = null)
     {
@@ -49,17 +49,13 @@ public static class GemmBench
                 var c = new float[s.M * s.N];
                 var opA = s.TransA ? Op.Transpose : Op.None;
                 int lda = s.TransA ? s.M : s.K;
-                var ours = Timing.SecondsPerCall(
-                    () => Gemm.Sgemm(opA, Op.None, s.M, s.N, s.K, 1f, a, lda, b, s.N, 0f, c, s.N), repeat)
-                    .Invert(t => s.Flops / t / 1e9);
-                Stats? peer = null;
-                if (blas != null)
-                {
-                    peer = Timing.SecondsPerCall(
-                        () => blas.Sgemm(s.TransA, false, s.M, s.N, s.K, 1f, a, lda, b, s.N, 0f, c, s.N), repeat)
-                        .Invert(t => s.Flops / t / 1e9);
-                    Thread.Sleep(150);   // let OpenBLAS's spinning threads go idle before we time ours again
-                }
+                Action oursCall = () => Gemm.Sgemm(opA, Op.None, s.M, s.N, s.K, 1f, a, lda, b, s.N, 0f, c, s.N);
+                Action[] calls = blas == null ? [oursCall]
+                    : [oursCall, () => blas.Sgemm(s.TransA, false, s.M, s.N, s.K, 1f, a, lda, b, s.N, 0f, c, s.N)];
+                // Samples alternate ours / OpenBLAS, so both see the same load on a shared machine.
+                var stats = Timing.Interleaved(calls, repeat);
+                var ours = stats[0].Invert(t => s.Flops / t / 1e9);
+                Stats? peer = blas == null ? null : stats[1].Invert(t => s.Flops / t / 1e9);
                 report.Results.Add(BenchResult.From(s.Name, "GFLOP/s", ours, peer, blas?.Name));
             }
         }

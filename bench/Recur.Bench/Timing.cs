@@ -25,23 +25,37 @@ public static class Timing
     /// thread wake-up), picks a number of calls per sample so one sample lasts at least
     /// <paramref name="minSampleSeconds"/>, and returns median/min/max over <paramref name="repeat"/> samples.
     /// </summary>
-    public static Stats SecondsPerCall(Action action, int repeat, int warmup = 2, double minSampleSeconds = 0.02)
+    public static Stats SecondsPerCall(Action action, int repeat, int warmup = 2, double minSampleSeconds = 0.03)
+        => Interleaved([action], repeat, warmup, minSampleSeconds)[0];
+
+    /// <summary>
+    /// Seconds per call of each action, sampled alternately (A B A B …) so that on a noisy, shared machine
+    /// every contender sees the same minutes: compare these side by side. Warm-up as
+    /// <see cref="SecondsPerCall"/>, per action.
+    /// </summary>
+    public static Stats[] Interleaved(IReadOnlyList<Action> actions, int repeat, int warmup = 2, double minSampleSeconds = 0.03)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
-        // Warm-up: at least `warmup` calls and 0.2 s, so tiered JIT and caches have settled.
-        var warm = Stopwatch.StartNew();
-        for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < 0.2; i++) action();
-        var sw = Stopwatch.StartNew();
-        action();
-        double once = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
-        int calls = (int)Math.Clamp(Math.Ceiling(minSampleSeconds / once), 1, 1_000_000);
-        var samples = new double[repeat];
-        for (int r = 0; r < repeat; r++)
+        var calls = new int[actions.Count];
+        for (int a = 0; a < actions.Count; a++)
         {
-            long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < calls; i++) action();
-            samples[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls;
+            // Warm-up: at least `warmup` calls and 0.2 s, so tiered JIT and caches have settled.
+            var warm = Stopwatch.StartNew();
+            for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < 0.2; i++) actions[a]();
+            var sw = Stopwatch.StartNew();
+            actions[a]();
+            double once = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
+            calls[a] = (int)Math.Clamp(Math.Ceiling(minSampleSeconds / once), 1, 1_000_000);
         }
-        return Stats.Of(samples);
+        var samples = new double[actions.Count][];
+        for (int a = 0; a < actions.Count; a++) samples[a] = new double[repeat];
+        for (int r = 0; r < repeat; r++)
+            for (int a = 0; a < actions.Count; a++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < calls[a]; i++) actions[a]();
+                samples[a][r] = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls[a];
+            }
+        return [.. samples.Select(Stats.Of)];
     }
 }

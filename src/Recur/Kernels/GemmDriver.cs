@@ -27,9 +27,11 @@ public static partial class Gemm
     // Below this many multiply-adds packing costs more than it saves: a plain vectorised loop runs.
     internal const long SmallWork = 32 * 1024;
     // Multiply-adds per thread below which another thread does not pay for its wake-up.
-    internal const long WorkPerThread = 128 * 1024;
+    internal const long WorkPerThread = 256 * 1024;
     // Multiply-adds per tile above which a thread gets more than one tile (dynamic balance).
     internal static long TileWork = 96L * 1024 * 1024;   // not const: tests lower it to reach the tiled path
+    // Largest share of extra packing work (relative to the multiply-adds) that finer tiles may add.
+    internal static double PackOverhead = 1.0 / 256;
 
     internal static GemmSpec<T> Spec<T>(GemmKernel kernel) where T : unmanaged
     {
@@ -71,8 +73,14 @@ public static partial class Gemm
                 // Big problems: a few tiles per thread, handed out dynamically, so a core that another
                 // process steals for a while does not hold the whole call back. Short calls (a recurrent
                 // step, ≤ ~1 ms): one tile per thread, no extra packing.
-                int perThread = (int)Math.Clamp(work / TileWork, 1, 4);
-                (job.GridM, job.GridN) = ChooseGrid(t * perThread, m, n, job.Spec.MR, job.Spec.NR);
+                // Each tile packs its own rows of A and columns of B, so more tiles cost duplicated
+                // packing: gn/N + gm/M of the multiply-adds; allow it up to PackOverhead.
+                (job.GridM, job.GridN) = ChooseGrid(t, m, n, job.Spec.MR, job.Spec.NR);
+                for (int perThread = (int)Math.Clamp(work / TileWork, 1, 4); perThread > 1; perThread--)
+                {
+                    var (gm, gn) = ChooseGrid(t * perThread, m, n, job.Spec.MR, job.Spec.NR);
+                    if ((double)gn / n + (double)gm / m <= PackOverhead) { (job.GridM, job.GridN) = (gm, gn); break; }
+                }
                 job.Threads = Math.Min(t, job.GridM * job.GridN);
             }
             if (job.Threads > 1) GemmThreadPool.Run(ref job);
@@ -105,19 +113,13 @@ public static partial class Gemm
         return (1, 1);
     }
 
-    /// <summary>
-    /// Run by each of the job's threads: takes the next of the GridM×GridN tiles of C until none is left.
-    /// </summary>
-    internal static void RunTiles<T>(ref GemmArgs<T> job) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Computes tile <paramref name="tile"/> (row-major in the GridM×GridN grid) of C.</summary>
+    internal static void RunTile<T>(ref GemmArgs<T> job, int tile) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int tiles = job.GridM * job.GridN;
-        for (int t = Interlocked.Increment(ref job.NextTile) - 1; t < tiles; t = Interlocked.Increment(ref job.NextTile) - 1)
-        {
-            int gi = t / job.GridN, gj = t % job.GridN;
-            var (m0, m1) = Split(job.M, job.Spec.MR, job.GridM, gi);
-            var (n0, n1) = Split(job.N, job.Spec.NR, job.GridN, gj);
-            if (m1 > m0 && n1 > n0) Block(ref job, m0, m1, n0, n1);
-        }
+        int gi = tile / job.GridN, gj = tile % job.GridN;
+        var (m0, m1) = Split(job.M, job.Spec.MR, job.GridM, gi);
+        var (n0, n1) = Split(job.N, job.Spec.NR, job.GridN, gj);
+        if (m1 > m0 && n1 > n0) Block(ref job, m0, m1, n0, n1);
     }
 
     // Part p of `parts` of [0, size) in whole panels of `unit` (only the last part holds a partial panel).
@@ -283,7 +285,6 @@ internal unsafe struct GemmArgs<T> where T : unmanaged
     public T Alpha, Beta;
     public T* A, B, C, PackedB;
     public int GridM, GridN, Threads;
-    public int NextTile;   // next tile to take (Interlocked)
 }
 
 /// <summary>Per-thread packing buffers (64-byte aligned, pinned), grown once and then reused.</summary>

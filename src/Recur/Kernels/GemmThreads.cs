@@ -4,11 +4,12 @@ using System.Numerics;
 namespace Recur.Kernels;
 
 /// <summary>
-/// Persistent GEMM workers. The calling thread and the woken workers take tiles of C from a shared counter; workers
-/// that spin for <see cref="SpinMicroseconds"/> after their last job (a recurrent layer calls GEMM
-/// every ~0.1–1 ms, so they are usually still spinning: wake-up costs well under a microsecond), and
-/// then block on a semaphore. One caller at a time owns the workers; a concurrent caller runs its
-/// whole GEMM on its own thread instead of waiting.
+/// Persistent GEMM workers. A call splits C into tiles; the calling thread and the woken workers claim
+/// tiles from one counter until none is left, and the caller returns when every claimed tile is done.
+/// A worker that wakes late (its core busy with another process) finds nothing left to claim and costs
+/// the caller nothing. Workers spin for <see cref="SpinMicroseconds"/> after their last job (a recurrent
+/// layer calls GEMM every ~0.1–1 ms, so they usually are still spinning), then block on a semaphore.
+/// One caller at a time owns the workers; a concurrent caller does all its tiles on its own thread.
 /// </summary>
 internal static class GemmThreadPool
 {
@@ -17,34 +18,34 @@ internal static class GemmThreadPool
 
     private static int s_busy;
     private static Worker[] s_workers = [];
-    private static IPart? s_job;
-    private static int s_remaining;
+    private static ITiles? s_job;
+    private static int s_tiles, s_done, s_gen;
+    private static long s_claim;          // (generation << 32) | next unclaimed tile
     private static Exception? s_error;
 
-    internal interface IPart { void Execute(); }
+    internal interface ITiles { void Run(int tile); }
 
-    private sealed class GemmParts<T> : IPart where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class GemmTiles<T> : ITiles where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static readonly GemmParts<T> Shared = new();
+        public static readonly GemmTiles<T> Shared = new();
         public GemmArgs<T> Args;
-        public void Execute() => Gemm.RunTiles(ref Args);
+        public void Run(int tile) => Gemm.RunTile(ref Args, tile);
     }
 
-    /// <summary>Computes all GridM×GridN tiles of <paramref name="args"/> on args.Threads threads.</summary>
+    /// <summary>Computes all GridM×GridN tiles of <paramref name="args"/> on up to args.Threads threads.</summary>
     public static void Run<T>(ref GemmArgs<T> args) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int parts = args.Threads;
-        args.NextTile = 0;
+        int tiles = args.GridM * args.GridN;
         if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
-            Gemm.RunTiles(ref args);    // workers taken by another caller: do all tiles here
+            for (int t = 0; t < tiles; t++) Gemm.RunTile(ref args, t);   // workers taken: all tiles here
             return;
         }
-        var job = GemmParts<T>.Shared;
+        var job = GemmTiles<T>.Shared;
         try
         {
             job.Args = args;
-            Dispatch(job, parts);
+            Dispatch(job, tiles, args.Threads);
         }
         finally
         {
@@ -53,19 +54,40 @@ internal static class GemmThreadPool
         }
     }
 
-    private static void Dispatch(IPart job, int parts)
+    private static void Dispatch(ITiles job, int tiles, int threads)
     {
         var workers = s_workers;
-        if (workers.Length < parts - 1) workers = s_workers = Grow(workers, parts - 1);
+        if (workers.Length < threads - 1) workers = s_workers = Grow(workers, threads - 1);
+        int gen = ++s_gen;
         s_job = job;
+        s_tiles = tiles;
         s_error = null;
-        Volatile.Write(ref s_remaining, parts - 1);
-        for (int w = 0; w < parts - 1; w++) workers[w].Wake();
-        job.Execute();
+        Volatile.Write(ref s_done, 0);
+        Interlocked.Exchange(ref s_claim, (long)gen << 32);     // opens the tiles (full fence: fields first)
+        for (int w = 0; w < threads - 1; w++) workers[w].Wake();
+        Work();
         var spin = new SpinWait();
-        while (Volatile.Read(ref s_remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
-        s_job = null;
+        while (Volatile.Read(ref s_done) != tiles) spin.SpinOnce(sleep1Threshold: -1);
         if (s_error is { } e) throw new AggregateException("GEMM worker failed", e);
+    }
+
+    /// <summary>Claims and runs tiles of the current job until none is left.</summary>
+    private static void Work()
+    {
+        long first = Volatile.Read(ref s_claim);
+        int gen = (int)(first >> 32);
+        while (true)
+        {
+            long c = Volatile.Read(ref s_claim);
+            if ((int)(c >> 32) != gen) return;
+            int tile = (int)c;
+            if (tile >= Volatile.Read(ref s_tiles)) return;
+            if (Interlocked.CompareExchange(ref s_claim, c + 1, c) != c) continue;
+            // Tile claimed: this job cannot finish (nor its fields change) before it is done.
+            try { s_job!.Run(tile); }
+            catch (Exception e) { s_error = e; }
+            Interlocked.Increment(ref s_done);
+        }
     }
 
     private static Worker[] Grow(Worker[] old, int count)
@@ -88,7 +110,7 @@ internal static class GemmThreadPool
 
         public void Wake()
         {
-            Interlocked.Increment(ref _ticket);                       // full fence: the job is visible first
+            Interlocked.Increment(ref _ticket);
             if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
         }
 
@@ -111,9 +133,7 @@ internal static class GemmThreadPool
                     _wake.Wait();
                 }
                 seen = Volatile.Read(ref _ticket);
-                try { s_job!.Execute(); }
-                catch (Exception e) { s_error = e; }
-                Interlocked.Decrement(ref s_remaining);
+                Work();
             }
         }
     }

@@ -278,9 +278,11 @@ public class GemmSwitchTests
     public void Many_tiles_per_thread_handed_out_dynamically_match_naive()
     {
         long saved = Gemm.TileWork;
+        double savedOverhead = Gemm.PackOverhead;
         try
         {
             Gemm.TileWork = 20_000;   // every sampled case splits into up to 4 tiles per thread
+            Gemm.PackOverhead = 10;
             GemmCheck.Cases.Where(g => (long)g.M * g.N * g.K > 100_000).Sample(g =>
             {
                 foreach (var kernel in GemmCheck.Kernels)
@@ -290,7 +292,7 @@ public class GemmSwitchTests
                 }
             }, iter: 10, threads: 1);
         }
-        finally { Gemm.TileWork = saved; }
+        finally { Gemm.TileWork = saved; Gemm.PackOverhead = savedOverhead; }
     }
 
     [Fact]
