@@ -45,6 +45,12 @@ public sealed record BenchResult(
     [JsonPropertyName("peer_min")] public double? PeerMin { get; init; }
     [JsonPropertyName("peer_max")] public double? PeerMax { get; init; }
 
+    /// <summary>Achieved GFLOP/s (layer and model benchmarks), omitted where not meaningful.</summary>
+    [JsonPropertyName("gflops"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? Gflops { get; init; }
+
+    /// <summary>Achieved GFLOP/s as a percentage of our own 2048³ GEMM figure measured in the same run.</summary>
+    [JsonPropertyName("pct_of_gemm_peak"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? PctOfGemmPeak { get; init; }
+
     /// <summary>A result from our and (optionally) the peer's throughput samples.</summary>
     public static BenchResult From(string name, string unit, Stats ours, Stats? peer, string? peerName) =>
         new(name, unit, Round(ours.Median), Round(ours.Min), Round(ours.Max),

@@ -44,6 +44,52 @@ public sealed record LayerBenchResult(LayerBenchConfig Config, Stats Forward, St
 
 public static class LayerBench
 {
+    /// <summary>Our SGEMM GFLOP/s at 2048³ on the current thread setting (the reference for "% of GEMM peak").</summary>
+    public static Stats GemmPeak(int repeat = 5)
+    {
+        var shape = new GemmShape(2048, 2048, 2048);
+        var rnd = new Random(1);
+        var a = new float[shape.M * shape.K];
+        var b = new float[shape.K * shape.N];
+        var c = new float[shape.M * shape.N];
+        for (int i = 0; i < a.Length; i++) { a[i] = (float)rnd.NextDouble(); b[i] = (float)rnd.NextDouble(); }
+        var t = Timing.SecondsPerCall(() => Kernels.Gemm.Sgemm(Kernels.Op.None, Kernels.Op.None, shape.M, shape.N, shape.K, 1f, a, shape.K, b, shape.N, 0f, c, shape.N), repeat);
+        return t.Invert(s => shape.Flops / s / 1e9);
+    }
+
+    /// <summary>
+    /// `recur bench layer` / `recur bench I2`: runs each configuration and reports tokens/s with GFLOP/s and
+    /// the share of our 2048³ GEMM figure (measured first, in the same process).
+    /// </summary>
+    public static BenchReport Report(IReadOnlyList<(LayerBenchConfig Config, bool ForwardOnly, string? Name)> runs, int threads, int repeat, Action<string>? log = null)
+    {
+        var report = new BenchReport(MachineInfo.Current(threads));
+        int saved = Kernels.Gemm.Threads;
+        Kernels.Gemm.Threads = threads;
+        try
+        {
+            log?.Invoke("gemm 2048x2048x2048 (reference) ...");
+            double peak = GemmPeak(Math.Max(3, repeat / 2)).Median;
+            report.Notes.Add($"our GEMM 2048³: {peak:0.0} GFLOP/s (the reference of pct_of_gemm_peak); no in-process peer: run ../shared/peers/torchsharp/run.sh beside it");
+            foreach (var (config, forwardOnly, name) in runs)
+            {
+                log?.Invoke($"{config.Describe()} ...");
+                var r = Run(config, repeat, forwardOnly);
+                string cell = config.Cell.CliName();
+                if (!forwardOnly)
+                {
+                    double g = r.ForwardBackwardGflops!.Value;
+                    report.Results.Add(BenchResult.From(name ?? $"layer {cell} fwd+bwd", "tokens/s", r.ForwardBackwardTokensPerSecond!.Value, null, null)
+                        with { Gflops = Math.Round(g, 1), PctOfGemmPeak = Math.Round(100 * g / peak, 1) });
+                }
+                report.Results.Add(BenchResult.From(forwardOnly && name != null ? name : $"layer {cell} fwd", "tokens/s", r.ForwardTokensPerSecond, null, null)
+                    with { Gflops = Math.Round(r.ForwardGflops, 1), PctOfGemmPeak = Math.Round(100 * r.ForwardGflops / peak, 1) });
+            }
+        }
+        finally { Kernels.Gemm.Threads = saved; }
+        return report;
+    }
+
     /// <summary>Times <paramref name="config"/> (warm-up, then <paramref name="repeat"/> samples) for forward
     /// alone and, unless <paramref name="forwardOnly"/>, for forward + backward.</summary>
     public static LayerBenchResult Run(LayerBenchConfig config, int repeat = 7, bool forwardOnly = false)

@@ -10,6 +10,9 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Throughput benchmarks: GEMM, recurrent layers, the anchor configurations.");
         bench.Subcommands.Add(BuildGemm(stdout, stderr));
+        bench.Subcommands.Add(LayerBenchCommands.BuildLayer(stdout, stderr));
+        bench.Subcommands.Add(LayerBenchCommands.BuildI2(stdout, stderr));
+        bench.Subcommands.Add(LayerBenchCommands.BuildStream(stdout, stderr));
         return bench;
     }
 

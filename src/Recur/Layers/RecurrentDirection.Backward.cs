@@ -26,14 +26,13 @@ internal sealed partial class RecurrentDirection
         if (_cell == CellType.Gru) Grow(ref _dAux, T * B * GH);
         if (_cell == CellType.GruResetBefore) Grow(ref _dRh, B * H);
         if (P > 0) Grow(ref _dHs, T * B * P);
+        PackBackward();
 
         var dh = _dh.AsSpan(0, B * Ho);
         var dhNext = _dhNext.AsSpan(0, B * Ho);
         var dc = lstm ? _dc.AsSpan(0, B * H) : default;
         CopyStateIn(dHN, s, B * Ho, dhNext);
         if (lstm) CopyStateIn(dCN, s, B * H, dc);
-        var wHh = _wHh.Value.Span;
-
         for (int step = 0; step < T; step++)
         {
             int t = Reverse ? step : T - 1 - step;
@@ -60,7 +59,7 @@ internal sealed partial class RecurrentDirection
                         var dHsStep = _dHs.AsSpan(t * B * P, B * P);
                         dh.CopyTo(dHsStep);
                         ZeroFinishedRows(t, B, P, dHsStep, len);
-                        Gemm.Sgemm(Op.None, Op.None, B, H, P, 1f, dHsStep, P, _wHr!.Value.Span, H, 0f, dm, H);
+                        Product(B, dHsStep, P, _packedHr!, 0f, dm, H);
                     }
                     else dh.CopyTo(dm);
                     var cPrev = _cs.AsSpan(PrevIndex(t) * B * H, B * H);
@@ -71,7 +70,7 @@ internal sealed partial class RecurrentDirection
                     LstmKernels.Backward(_cell, B, H, gates, cPrev, tanhC, dm, dc, dA,
                         Span(_pI), Span(_pF), Span(_pO), GradSpan(_pI), GradSpan(_pF), GradSpan(_pO), cCur, t, len);
                     // dh₋ = dA W_hh; padded rows pass dh through.
-                    Gemm.Sgemm(Op.None, Op.None, B, Ho, GH, 1f, dA, GH, wHh, Ho, 0f, dhNext, Ho);
+                    Product(B, dA, GH, _packedHh!, 0f, dhNext, Ho);
                     PassThroughFinishedRows(t, B, Ho, dh, dhNext, len);
                     break;
                 }
@@ -80,7 +79,7 @@ internal sealed partial class RecurrentDirection
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
                     var dAux = _dAux.AsSpan(t * B * GH, B * GH);
                     GruKernels.BackwardResetAfter(B, H, gates, AuxStep(t, B), hPrev, dh, dA, dAux, dhNext, t, len);
-                    Gemm.Sgemm(Op.None, Op.None, B, H, GH, 1f, dAux, GH, wHh, H, 1f, dhNext, H);
+                    Product(B, dAux, GH, _packedHh!, 1f, dhNext, H);
                     break;
                 }
                 case CellType.GruResetBefore:
@@ -89,16 +88,16 @@ internal sealed partial class RecurrentDirection
                     var dRh = _dRh.AsSpan(0, B * H);
                     GruKernels.BackwardResetBeforeOutput(B, H, gates, hPrev, dh, dA, dhNext, t, len);
                     // d(r⊙h₋) = dA_n W_hn
-                    Gemm.Sgemm(Op.None, Op.None, B, H, H, 1f, dA.Slice(2 * H), GH, wHh.Slice(2 * H * H), H, 0f, dRh, H);
+                    Product(B, dA.Slice(2 * H), GH, _packedHn!, 0f, dRh, H);
                     GruKernels.BackwardResetBeforeGates(B, H, gates, hPrev, dRh, dA, dhNext, t, len);
-                    Gemm.Sgemm(Op.None, Op.None, B, H, 2 * H, 1f, dA, GH, wHh, H, 1f, dhNext, H);
+                    Product(B, dA, GH, _packedHh!, 1f, dhNext, H);
                     break;
                 }
                 default:
                 {
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
                     RnnKernels.Backward(_cell, B, H, gates, dh, dA, t, len);
-                    Gemm.Sgemm(Op.None, Op.None, B, H, H, 1f, dA, H, wHh, H, 0f, dhNext, H);
+                    Product(B, dA, H, _packedHh!, 0f, dhNext, H);
                     PassThroughFinishedRows(t, B, H, dh, dhNext, len);
                     break;
                 }

@@ -19,6 +19,7 @@ internal sealed partial class RecurrentDirection
         _lengths = lengths ?? [];
         EnsureForwardBuffers(T, B);
         FoldBias();
+        PackForward(B);
         int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize;
         bool lstm = _cell.IsLstm();
 
@@ -89,13 +90,13 @@ internal sealed partial class RecurrentDirection
             case CellType.Lstm or CellType.LstmPeephole or CellType.LstmCoupled:
             {
                 // a = Xp_t + h₋ W_hhᵀ
-                MultiplyTransposed(B, GH, Ho, hPrev, Ho, wHh, Ho, 1f, gates, GH);
+                ProductT(B, GH, Ho, hPrev, Ho, _packedHhT, wHh, Ho, 1f, gates, GH);
                 var mOut = _proj > 0 ? m : hCur;
                 LstmKernels.Forward(_cell, B, H, gates, cPrev, c, tanhC, mOut,
                     _pI is null ? default : _pI.Value.Span, _pF is null ? default : _pF.Value.Span,
                     _pO is null ? default : _pO.Value.Span, t, len);
                 if (_proj > 0)
-                    MultiplyTransposed(B, Ho, H, m, H, _wHr!.Value.Span, H, 0f, hCur, Ho);
+                    ProductT(B, Ho, H, m, H, _packedHrT, _wHr!.Value.Span, H, 0f, hCur, Ho);
                 KeepStateOfFinishedRows(t, B, Ho, hPrev, hCur, len);
                 break;
             }
@@ -104,22 +105,22 @@ internal sealed partial class RecurrentDirection
                 // aux = h₋ W_hhᵀ + b_hh  [B, 3H]
                 var bHh = _bHh.Value.Span;
                 for (int b = 0; b < B; b++) bHh.CopyTo(aux.Slice(b * GH, GH));
-                MultiplyTransposed(B, GH, H, hPrev, H, wHh, H, 1f, aux, GH);
+                ProductT(B, GH, H, hPrev, H, _packedHhT, wHh, H, 1f, aux, GH);
                 GruKernels.ForwardResetAfter(B, H, gates, aux, hPrev, hCur, t, len);
                 break;
             }
             case CellType.GruResetBefore:
             {
                 // [a_r | a_z] += h₋ W_{hr,hz}ᵀ ; then a_n += (r⊙h₋) W_hnᵀ
-                MultiplyTransposed(B, 2 * H, H, hPrev, H, wHh, H, 1f, gates, GH);
+                ProductT(B, 2 * H, H, hPrev, H, _packedHhT, wHh, H, 1f, gates, GH);
                 GruKernels.ForwardResetBeforeGates(B, H, gates, hPrev, aux);
-                MultiplyTransposed(B, H, H, aux, H, wHh.Slice(2 * H * H), H, 1f, gates.Slice(2 * H), GH);
+                ProductT(B, H, H, aux, H, _packedHnT, wHh.Slice(2 * H * H), H, 1f, gates.Slice(2 * H), GH);
                 GruKernels.ForwardResetBeforeOutput(B, H, gates, hPrev, hCur, t, len);
                 break;
             }
             default:
             {
-                MultiplyTransposed(B, H, H, hPrev, H, wHh, H, 1f, gates, H);
+                ProductT(B, H, H, hPrev, H, _packedHhT, wHh, H, 1f, gates, H);
                 RnnKernels.Forward(_cell, B, H, gates, hPrev, hCur, t, len);
                 break;
             }

@@ -16,6 +16,7 @@ internal sealed partial class RecurrentDirection
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize;
         FoldBias();
+        PackForward(B);
         var gates = Grow(ref _sGates, B * GH).AsSpan(0, B * GH);
         var hNew = Grow(ref _sH, B * Ho).AsSpan(0, B * Ho);
         bool lstm = _cell.IsLstm();
