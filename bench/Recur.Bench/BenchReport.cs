@@ -67,7 +67,8 @@ public sealed record BenchResult(
 /// <summary>A benchmark run: machine and results; prints as DESIGN.md §6 JSON or as a table.</summary>
 public sealed class BenchReport(MachineInfo machine)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    // Relaxed escaping: names keep their '+' ("layer lstm fwd+bwd") instead of \u002B.
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [JsonPropertyName("machine")] public MachineInfo Machine { get; } = machine;
     [JsonPropertyName("results")] public List<BenchResult> Results { get; } = [];

@@ -80,10 +80,10 @@ public static class LayerBench
                 {
                     double g = r.ForwardBackwardGflops!.Value;
                     report.Results.Add(BenchResult.From(name ?? $"layer {cell} fwd+bwd", "tokens/s", r.ForwardBackwardTokensPerSecond!.Value, null, null)
-                        with { Gflops = Math.Round(g, 1), PctOfGemmPeak = Math.Round(100 * g / peak, 1) });
+                        with { Gflops = Math.Round(g, 3), PctOfGemmPeak = Math.Round(100 * g / peak, 2) });
                 }
                 report.Results.Add(BenchResult.From(forwardOnly && name != null ? name : $"layer {cell} fwd", "tokens/s", r.ForwardTokensPerSecond, null, null)
-                    with { Gflops = Math.Round(r.ForwardGflops, 1), PctOfGemmPeak = Math.Round(100 * r.ForwardGflops / peak, 1) });
+                    with { Gflops = Math.Round(r.ForwardGflops, 3), PctOfGemmPeak = Math.Round(100 * r.ForwardGflops / peak, 2) });
             }
         }
         finally { Kernels.Gemm.Threads = saved; }
