@@ -6,7 +6,7 @@ namespace Recur.Reservoir;
 /// <summary>
 /// Ridge regression (Tikhonov) in float64, accumulated over chunks of collected states:
 /// G = Σ zᵀz (the Gram matrix XXᵀ, with the float64 GEMM), B = Σ zᵀy, then
-/// W_out = ((G + β·I)⁻¹·B)ᵀ by Cholesky (MathNet). The Gram matrix is kept, so several β can
+/// W_out = ((G + β·I)⁻¹·B)ᵀ by a blocked Cholesky (<see cref="Cholesky"/>). The Gram matrix is kept, so several β can
 /// be solved from one pass over the states (the hyper-parameter search does that).
 /// </summary>
 public sealed class RidgeReadout
@@ -61,20 +61,24 @@ public sealed class RidgeReadout
         if (!(beta >= 0) || double.IsInfinity(beta)) throw new ArgumentException($"ridge parameter must be a finite number ≥ 0, got {beta}");
         if (Samples == 0) throw new InvalidOperationException("ridge: no samples accumulated");
         int f = Features;
-        // Mirror the lower triangle; G is then symmetric, so row-major and column-major storage coincide.
-        var g = Matrix<double>.Build.Dense(f, f, Gram());
-        for (int i = 0; i < f; i++) g[i, i] += beta;
-        var b = Matrix<double>.Build.Dense(f, Outputs, (i, j) => _cross[i * Outputs + j]);
-        Matrix<double> w;
-        try { w = g.Cholesky().Solve(b); }
-        catch (ArgumentException)
+        // (G + βI)·W = B by our blocked Cholesky (GEMM trailing updates; measured faster than MathNet's),
+        // falling back to MathNet's SVD least squares if G + βI is not numerically positive definite (β = 0).
+        var l = (double[])_gram.Clone();   // the lower triangle is all Factor reads
+        for (int i = 0; i < f; i++) l[i * f + i] += beta;
+        var sol = (double[])_cross.Clone();
+        if (Cholesky.Factor(l, f)) Cholesky.Solve(l, f, sol, Outputs);
+        else
         {
-            // Not numerically positive definite (β = 0 on rank-deficient states): the minimum-norm least-squares solution (SVD).
-            w = g.Svd(true).Solve(b);
+            var g = Matrix<double>.Build.Dense(f, f, Gram());
+            for (int i = 0; i < f; i++) g[i, i] += beta;
+            var b = Matrix<double>.Build.Dense(f, Outputs, (i, j) => _cross[i * Outputs + j]);
+            var w = g.Svd(true).Solve(b);
+            for (int i = 0; i < f; i++)
+                for (int o = 0; o < Outputs; o++) sol[i * Outputs + o] = w[i, o];
         }
         var result = new double[Outputs * f];
         for (int o = 0; o < Outputs; o++)
-            for (int i = 0; i < f; i++) result[o * f + i] = w[i, o];
+            for (int i = 0; i < f; i++) result[o * f + i] = sol[i * Outputs + o];
         return result;
     }
 }

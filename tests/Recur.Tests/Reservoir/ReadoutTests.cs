@@ -72,3 +72,40 @@ public sealed class ReadoutTests
         Assert.Throws<ArgumentException>(() => new RlsReadout(f, 1, delta: 0));
     }
 }
+
+public sealed class CholeskyTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(95)]
+    [InlineData(250)]
+    public void BlockedCholesky_SolvesLikeMathNet(int n)
+    {
+        var rng = new Random(n);
+        var m = Enumerable.Range(0, n * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = i == j ? 0.1 : 0;
+                for (int k = 0; k < n; k++) s += m[i * n + k] * m[j * n + k];
+                a[i * n + j] = s;
+            }
+        var b = Enumerable.Range(0, n * 2).Select(_ => rng.NextDouble()).ToArray();
+        var expected = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (i, j) => a[i * n + j])
+            .Solve(MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, 2, (i, j) => b[i * 2 + j]));
+        var l = (double[])a.Clone();
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) l[i * n + j] = double.NaN;  // upper triangle unused
+        Assert.True(Cholesky.Factor(l, n));
+        Cholesky.Solve(l, n, b, 2);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < 2; j++) Assert.Equal(expected[i, j], b[i * 2 + j], 1e-8 * (1 + Math.Abs(expected[i, j])));
+    }
+
+    [Fact]
+    public void NotPositiveDefinite_IsReported()
+    {
+        double[] a = [1, 2, 2, 1];
+        Assert.False(Cholesky.Factor(a, 2));
+    }
+}
