@@ -42,8 +42,8 @@ public static class EsnCommand
         var horizon = new Option<int>("--horizon") { Description = "The step whose error is reported as NRMSE at the horizon", DefaultValueFactory = _ => 84 };
         var mode = new Option<string>("--mode") { Description = "one-step (teacher-forced) or generative (closed loop)", DefaultValueFactory = _ => "generative" };
         mode.AcceptOnlyFromAmong("one-step", "generative");
-        var readout = new Option<string>("--readout") { Description = "ridge (closed form) or rls (online recursive least squares)", DefaultValueFactory = _ => "ridge" };
-        readout.AcceptOnlyFromAmong("ridge", "rls");
+        var readout = new Option<string>("--readout") { Description = "ridge (closed form), rls (online recursive least squares) or force (RLS with the output fed back while learning)", DefaultValueFactory = _ => "ridge" };
+        readout.AcceptOnlyFromAmong("ridge", "rls", "force");
         var search = new Option<int>("--search") { Description = "Random-search candidates over spectral radius, leak, input scaling, ridge (0: none)", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed of the reservoir (and of the built-in series)", DefaultValueFactory = _ => 1 };
         var seeds = new Option<int>("--seeds") { Description = "Repeat with seeds S, S+1, ...: NRMSE at the horizon = sqrt(mean squared error) / std", DefaultValueFactory = _ => 1 };
@@ -97,7 +97,7 @@ public static class EsnCommand
             {
                 Train = trainSteps, Test = testSteps, Horizon = h,
                 Mode = parse.GetValue(mode) == "one-step" ? EsnMode.OneStep : EsnMode.Generative,
-                Readout = parse.GetValue(readout) == "rls" ? EsnReadoutKind.Rls : EsnReadoutKind.Ridge,
+                Readout = parse.GetValue(readout) switch { "rls" => EsnReadoutKind.Rls, "force" => EsnReadoutKind.Force, _ => EsnReadoutKind.Ridge },
                 Search = parse.GetValue(search),
             };
             if (settings.Search < 0) throw new UserException($"--search must be ≥ 0, got {settings.Search}");

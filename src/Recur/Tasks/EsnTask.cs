@@ -4,7 +4,8 @@ using Recur.Reservoir;
 namespace Recur.Tasks;
 
 public enum EsnMode { OneStep, Generative }
-public enum EsnReadoutKind { Ridge, Rls }
+/// <summary>Ridge (closed form), RLS (online, teacher-forced) or FORCE (RLS with the output fed back while learning).</summary>
+public enum EsnReadoutKind { Ridge, Rls, Force }
 
 /// <summary>How a series is split and predicted (see <see cref="EsnTask"/>).</summary>
 public sealed record EsnTaskSettings
@@ -17,7 +18,7 @@ public sealed record EsnTaskSettings
     public int Horizon { get; init; } = 84;
     public EsnMode Mode { get; init; } = EsnMode.Generative;
     public EsnReadoutKind Readout { get; init; } = EsnReadoutKind.Ridge;
-    /// <summary>RLS: P starts as I/δ.</summary>
+    /// <summary>RLS and FORCE: P starts as I/δ.</summary>
     public double RlsDelta { get; init; } = 1e-4;
     /// <summary>Random-search candidates (0: none, use the options as given).</summary>
     public int Search { get; init; }
@@ -91,7 +92,7 @@ public static class EsnTask
         var input = scaled.AsSpan(0, settings.Train * channels);
         var target = scaled.AsSpan(channels, settings.Train * channels);
         if (settings.Readout == EsnReadoutKind.Ridge) esn.Train(input, target, settings.Train);
-        else esn.TrainRls(input, target, settings.Train, settings.RlsDelta);
+        else esn.TrainRls(input, target, settings.Train, settings.RlsDelta, force: settings.Readout == EsnReadoutKind.Force);
         double trainSeconds = sw.Elapsed.TotalSeconds;
 
         sw.Restart();
