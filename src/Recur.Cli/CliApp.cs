@@ -42,6 +42,7 @@ public static class CliApp
     {
         var root = new RootCommand("Recur: recurrent neural networks (RNN, LSTM, GRU, ESN) on a managed CPU engine.");
         root.Subcommands.Add(BenchCommand.Build(stdout, stderr));
+        root.Subcommands.Add(EsnCommand.Build(stdout, stderr));
         return root;
     }
 }
