@@ -176,6 +176,10 @@ public sealed class CharLmTrainer
         return p;
     }
 
+    /// <summary>When &gt; 0, <see cref="Run"/> stops (and checkpoints) once this many updates are done, without
+    /// changing the schedule's notion of the whole run (a pause, to be resumed).</summary>
+    public long PauseAtStep { get; set; }
+
     /// <summary>Asks <see cref="Run"/> to stop after the current update (it checkpoints first). Thread-safe.</summary>
     public void RequestStop() => _stopRequested = true;
 
@@ -250,7 +254,7 @@ public sealed class CharLmTrainer
             if (Options.MaxSteps > 0 && Step >= Options.MaxSteps) { reason = "steps"; break; }
             if (Options.Epochs > 0 && Epoch >= Options.Epochs) { reason = "epochs"; break; }
             if (Options.Minutes > 0 && Seconds >= Options.Minutes * 60) { reason = "time"; break; }
-            if (_stopRequested) { reason = "stopped"; break; }
+            if (_stopRequested || (PauseAtStep > 0 && Step >= PauseAtStep)) { reason = "stopped"; break; }
 
             double loss = StepNext();
             if (!double.IsFinite(loss)) throw Diverged(Step + 1, "training loss", loss);
