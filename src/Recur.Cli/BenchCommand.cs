@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Recur.Bench;
 
 namespace Recur.Cli;
 
@@ -8,6 +9,30 @@ public static class BenchCommand
     public static Command Build(TextWriter stdout, TextWriter stderr)
     {
         var bench = new Command("bench", "Throughput benchmarks: GEMM, recurrent layers, the anchor configurations.");
+        bench.Subcommands.Add(BuildGemm(stdout, stderr));
         return bench;
+    }
+
+    private static Command BuildGemm(TextWriter stdout, TextWriter stderr)
+    {
+        var threads = new Option<int>("--threads") { Description = "Threads for both libraries (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (DESIGN.md §6) instead of a table." };
+        var repeat = new Option<int>("--repeat") { Description = "Timed samples per shape after warm-up; the median is reported.", DefaultValueFactory = _ => 7 };
+        var cmd = new Command("gemm", "SGEMM GFLOP/s on square and recurrent shapes; OpenBLAS side by side when installed.")
+        {
+            threads, json, repeat,
+        };
+        cmd.SetAction(parse =>
+        {
+            int t = parse.GetValue(threads), r = parse.GetValue(repeat);
+            if (t < 1) throw new UserException($"--threads must be at least 1, got {t}");
+            if (r < 1) throw new UserException($"--repeat must be at least 1, got {r}");
+            bool asJson = parse.GetValue(json);
+            Action<string>? log = Console.IsErrorRedirected ? null : line => stderr.WriteLine(line);
+            var report = GemmBench.Run(t, r, log: log);
+            stdout.Write(asJson ? report.ToJson() + Environment.NewLine : report.ToTable());
+            return CliApp.Ok;
+        });
+        return cmd;
     }
 }

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Numerics;
+
+namespace Recur.Kernels;
+
+/// <summary>
+/// Persistent GEMM workers. A call splits C into tiles; the calling thread and the woken workers claim
+/// tiles from one counter until none is left, and the caller returns when every claimed tile is done.
+/// A worker that wakes late (its core busy with another process) finds nothing left to claim and costs
+/// the caller nothing. Workers spin for <see cref="SpinMicroseconds"/> after their last job (a recurrent
+/// layer calls GEMM every ~0.1–1 ms, so they usually are still spinning), then block on a semaphore.
+/// One caller at a time owns the workers; a concurrent caller does all its tiles on its own thread.
+/// </summary>
+internal static class GemmThreadPool
+{
+    internal const int SpinMicroseconds = 200;
+    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
+    private static int s_busy;
+    private static Worker[] s_workers = [];
+    private static ITiles? s_job;
+    private static int s_tiles, s_done, s_gen;
+    private static long s_claim;          // (generation << 32) | next unclaimed tile
+    private static Exception? s_error;
+
+    internal interface ITiles { void Run(int tile); }
+
+    private sealed class GemmTiles<T> : ITiles where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static readonly GemmTiles<T> Shared = new();
+        public GemmArgs<T> Args;
+        public void Run(int tile) => Gemm.RunTile(ref Args, tile);
+    }
+
+    /// <summary>Computes all GridM×GridN tiles of <paramref name="args"/> on up to args.Threads threads.</summary>
+    public static void Run<T>(ref GemmArgs<T> args) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int tiles = args.GridM * args.GridN;
+        if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            for (int t = 0; t < tiles; t++) Gemm.RunTile(ref args, t);   // workers taken: all tiles here
+            return;
+        }
+        var job = GemmTiles<T>.Shared;
+        try
+        {
+            job.Args = args;
+            Dispatch(job, tiles, args.Threads);
+        }
+        finally
+        {
+            job.Args = default;
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    private static void Dispatch(ITiles job, int tiles, int threads)
+    {
+        var workers = s_workers;
+        if (workers.Length < threads - 1) workers = s_workers = Grow(workers, threads - 1);
+        int gen = ++s_gen;
+        s_job = job;
+        s_tiles = tiles;
+        s_error = null;
+        Volatile.Write(ref s_done, 0);
+        Interlocked.Exchange(ref s_claim, (long)gen << 32);     // opens the tiles (full fence: fields first)
+        for (int w = 0; w < threads - 1; w++) workers[w].Wake();
+        Work();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref s_done) != tiles) spin.SpinOnce(sleep1Threshold: -1);
+        if (s_error is { } e) throw new AggregateException("GEMM worker failed", e);
+    }
+
+    /// <summary>Claims and runs tiles of the current job until none is left.</summary>
+    private static void Work()
+    {
+        long first = Volatile.Read(ref s_claim);
+        int gen = (int)(first >> 32);
+        while (true)
+        {
+            long c = Volatile.Read(ref s_claim);
+            if ((int)(c >> 32) != gen) return;
+            int tile = (int)c;
+            if (tile >= Volatile.Read(ref s_tiles)) return;
+            if (Interlocked.CompareExchange(ref s_claim, c + 1, c) != c) continue;
+            // Tile claimed: this job cannot finish (nor its fields change) before it is done.
+            try { s_job!.Run(tile); }
+            catch (Exception e) { s_error = e; }
+            Interlocked.Increment(ref s_done);
+        }
+    }
+
+    private static Worker[] Grow(Worker[] old, int count)
+    {
+        var grown = new Worker[count];
+        Array.Copy(old, grown, old.Length);
+        for (int i = old.Length; i < count; i++) grown[i] = new Worker(i + 1);
+        return grown;
+    }
+
+    private sealed class Worker
+    {
+        private int _ticket, _sleeping;
+        private readonly SemaphoreSlim _wake = new(0);
+
+        public Worker(int id)
+        {
+            new Thread(Loop) { IsBackground = true, Name = $"Recur GEMM {id}" }.Start();
+        }
+
+        public void Wake()
+        {
+            Interlocked.Increment(ref _ticket);
+            if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
+        }
+
+        private void Loop()
+        {
+            int seen = 0;
+            while (true)
+            {
+                // Spin a while, then block; the Interlocked pair with Wake() loses no wake-up.
+                long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+                while (Volatile.Read(ref _ticket) == seen)
+                {
+                    if (Stopwatch.GetTimestamp() < deadline) { Thread.SpinWait(16); continue; }
+                    Interlocked.Exchange(ref _sleeping, 1);
+                    if (Volatile.Read(ref _ticket) != seen)
+                    {
+                        if (Interlocked.Exchange(ref _sleeping, 0) == 0) _wake.Wait();   // consume the Release already sent
+                        break;
+                    }
+                    _wake.Wait();
+                }
+                seen = Volatile.Read(ref _ticket);
+                Work();
+            }
+        }
+    }
+}
