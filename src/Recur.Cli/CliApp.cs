@@ -43,6 +43,10 @@ public static class CliApp
         var root = new RootCommand("Recur: recurrent neural networks (RNN, LSTM, GRU, ESN) on a managed CPU engine.");
         root.Subcommands.Add(BenchCommand.Build(stdout, stderr));
         root.Subcommands.Add(EsnCommand.Build(stdout, stderr));
+        root.Subcommands.Add(TrainCommand.Build(stdout, stderr));
+        root.Subcommands.Add(SampleCommand.Build(stdout, stderr));
+        root.Subcommands.Add(EvalCommand.Build(stdout, stderr));
+        root.Subcommands.Add(InfoCommand.Build(stdout, stderr));
         return root;
     }
 }
