@@ -24,8 +24,8 @@ internal sealed unsafe class GemmSpec<T> where T : unmanaged
 
 public static partial class Gemm
 {
-    // Below this many multiply-adds packing costs more than it saves: a plain vectorised loop runs.
-    internal const long SmallWork = 32 * 1024;
+    // Up to this many multiply-adds (≈ 8×8×16) the packed path's fixed costs dominate: a plain loop runs.
+    internal const long SmallWork = 1024;
     // Multiply-adds per thread below which another thread does not pay for its wake-up.
     internal const long WorkPerThread = 256 * 1024;
     // Multiply-adds per tile above which a thread gets more than one tile (dynamic balance).
@@ -55,7 +55,9 @@ public static partial class Gemm
                 return;
             }
             long work = (long)m * n * k;
-            if (packed == null && work <= SmallWork)
+            // Tiny problems, and GEMV-like ones (M or N ≤ 2: every packed element would be used at most
+            // twice), go unpacked.
+            if (packed == null && (work <= SmallWork || m <= 2 || n <= 2))
             {
                 SmallGemm(opA, opB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 return;
@@ -222,9 +224,15 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// Tiny problems (M·N·K ≤ <see cref="SmallWork"/>): no packing, no threads. Row by row:
+    /// Tiny problems (M·N·K ≤ <see cref="SmallWork"/>) and GEMV-like ones (M or N ≤ 2): no packing, no
+    /// threads. Row by row:
     /// C[i,:] = beta·C[i,:] + Σ_p (alpha·A[i,p])·B[p,:] (vectorised along N), or dot products for Bᵀ.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe T A<T>(Op opA, T* a, int lda, int i, int p) where T : unmanaged
+        => opA == Op.None ? a[(nint)i * lda + p] : a[(nint)p * lda + i];
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void SmallGemm<T>(Op opA, Op opB, int m, int n, int k, T alpha,
         T* a, int lda, T* b, int ldb, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -234,7 +242,30 @@ public static partial class Gemm
             ScaleRow(crow, n, beta);
             if (opB == Op.None)
             {
-                for (int p = 0; p < k; p++)
+                int p = 0;
+                if (Vector.IsHardwareAccelerated)
+                    for (; p <= k - 4; p += 4)
+                    {
+                        // Four rows of B per pass over the C row: one load/store of C per four FMAs.
+                        T a0 = alpha * A(opA, a, lda, i, p), a1 = alpha * A(opA, a, lda, i, p + 1);
+                        T a2 = alpha * A(opA, a, lda, i, p + 2), a3 = alpha * A(opA, a, lda, i, p + 3);
+                        T* b0 = b + (nint)p * ldb;
+                        T* b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                        var v0 = new Vector<T>(a0); var v1 = new Vector<T>(a1);
+                        var v2 = new Vector<T>(a2); var v3 = new Vector<T>(a3);
+                        int j = 0;
+                        for (; j <= n - Vector<T>.Count; j += Vector<T>.Count)
+                        {
+                            var acc = Vector.Load(crow + j);
+                            acc += v0 * Vector.Load(b0 + j);
+                            acc += v1 * Vector.Load(b1 + j);
+                            acc += v2 * Vector.Load(b2 + j);
+                            acc += v3 * Vector.Load(b3 + j);
+                            Vector.Store(acc, crow + j);
+                        }
+                        for (; j < n; j++) crow[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+                    }
+                for (; p < k; p++)
                 {
                     T av = alpha * (opA == Op.None ? a[(nint)i * lda + p] : a[(nint)p * lda + i]);
                     T* brow = b + (nint)p * ldb;
