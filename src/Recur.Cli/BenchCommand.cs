@@ -11,7 +11,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Throughput benchmarks: GEMM, recurrent layers, the anchor configurations.");
         bench.Subcommands.Add(BuildGemm(stdout, stderr));
         bench.Subcommands.Add(LayerBenchCommands.BuildLayer(stdout, stderr));
-        bench.Subcommands.Add(LayerBenchCommands.BuildI2(stdout, stderr));
+        foreach (var anchor in LayerBenchCommands.BuildAnchors(stdout, stderr)) bench.Subcommands.Add(anchor);
         bench.Subcommands.Add(LayerBenchCommands.BuildStream(stdout, stderr));
         return bench;
     }

@@ -38,16 +38,21 @@ public static class LayerBenchCommands
         return cmd;
     }
 
-    public static Command BuildI2(TextWriter stdout, TextWriter stderr)
+    /// <summary>`recur bench T1` … `recur bench I2`, and `recur bench anchors` for all of them (anchors.md).</summary>
+    public static IEnumerable<Command> BuildAnchors(TextWriter stdout, TextWriter stderr)
     {
-        var (threads, json, repeat) = Common();
-        var cmd = new Command("I2", "Anchor I2 (bulk inference): LSTM 2×512, input 64, B=64, T=100, forward only, tokens/s.")
+        foreach (var name in AnchorBench.Names.Append("anchors"))
         {
-            threads, json, repeat,
-        };
-        cmd.SetAction(parse => Print(parse, stdout, stderr, threads, json, repeat,
-            log => LayerBench.Report([(LayerBenchConfig.I2, true, "I2")], parse.GetValue(threads), parse.GetValue(repeat), log)));
-        return cmd;
+            var (threads, json, repeat) = Common();
+            string[] names = name == "anchors" ? AnchorBench.Names : [name];
+            string description = name == "anchors"
+                ? "All anchor configurations of anchors.md (T1 … I2) in one report."
+                : $"Anchor {AnchorBench.FullName(name)} (anchors.md): the same model, sizes, loss and Adam as the peers.";
+            var cmd = new Command(name, description) { threads, json, repeat };
+            cmd.SetAction(parse => Print(parse, stdout, stderr, threads, json, repeat,
+                log => AnchorBench.Report(names, parse.GetValue(threads), parse.GetValue(repeat), log)));
+            yield return cmd;
+        }
     }
 
     public static Command BuildStream(TextWriter stdout, TextWriter stderr)
