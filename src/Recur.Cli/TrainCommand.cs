@@ -85,15 +85,19 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint (same --data and --val-fraction)" };
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1UL };
         var sampleLength = new Option<int>("--sample-length") { Description = "characters sampled at each validation (0: none)", DefaultValueFactory = _ => 200 };
+        var threads = new Option<int>("--threads") { Description = "threads for the matrix products (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "print one JSON summary on stdout" };
         foreach (var o in new Option[] { data, cell, proj, hidden, layers, embed, seq, batch, tbptt, tbpttBack, dropout, variational, optimizer, momentum, lr, minLr,
                      schedule, warmup, stepSize, gamma, clip, clipValue, weightDecay, omega, init, forgetBias, chronoT, minutes, epochs, steps, valFraction,
-                     valEvery, patience, outPath, resume, seed, sampleLength, json })
+                     valEvery, patience, outPath, resume, seed, sampleLength, threads, json })
             text.Options.Add(o);
 
         text.SetAction(pr =>
         {
             bool asJson = pr.GetValue(json);
+            int nThreads = pr.GetValue(threads);
+            if (nThreads < 1) throw new UserException($"--threads must be at least 1, got {nThreads}");
+            Recur.Kernels.Gemm.Threads = nThreads;
             string dataPath = pr.GetValue(data) ?? CliCommon.BundledBook();
             string? resumePath = pr.GetValue(resume);
             string output = pr.GetValue(outPath) ?? resumePath ?? "charlm.safetensors";
@@ -215,6 +219,7 @@ public static class TrainCommand
                     data = dataPath,
                     cell = trainer.Model.Config.Cell,
                     parameters = trainer.Model.ParameterCount,
+                    threads = nThreads,
                     vocab_size = trainer.Model.Vocabulary.Count,
                     steps = summary.Steps,
                     epoch = summary.Epoch,
