@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using Recur.Kernels;
 
 namespace Recur.Cells;
 
@@ -26,7 +27,6 @@ internal static class LstmKernels
         for (int b = 0; b < batch; b++)
         {
             var a = gates.Slice(b * 4 * h, 4 * h);
-            var ai = a.Slice(0, h); var af = a.Slice(h, h); var ag = a.Slice(2 * h, h); var ao = a.Slice(3 * h, h);
             var cp = cPrev.Slice(b * h, h);
             var cr = c.Slice(b * h, h); var tc = tanhC.Slice(b * h, h); var mr = m.Slice(b * h, h);
             if (!lengths.IsEmpty && t >= lengths[b])
@@ -35,21 +35,43 @@ internal static class LstmKernels
                 TensorPrimitives.Tanh(cr, tc);
                 continue;
             }
-            if (peephole)
+            // One fused pass per row: no intermediate spans, activations written back over the pre-activations.
+            int j = 0;
+            var one = Vector<float>.One;
+            for (; j <= h - Vector<float>.Count; j += Vector<float>.Count)
             {
-                TensorPrimitives.FusedMultiplyAdd(pI, cp, ai, ai);
-                TensorPrimitives.FusedMultiplyAdd(pF, cp, af, af);
+                var cpv = new Vector<float>(cp.Slice(j));
+                var ai = new Vector<float>(a.Slice(j)); var af = new Vector<float>(a.Slice(h + j));
+                var ag = new Vector<float>(a.Slice(2 * h + j)); var ao = new Vector<float>(a.Slice(3 * h + j));
+                if (peephole)
+                {
+                    ai += new Vector<float>(pI.Slice(j)) * cpv;
+                    af += new Vector<float>(pF.Slice(j)) * cpv;
+                }
+                var f = VectorMath.Sigmoid(af);
+                var i = coupled ? one - f : VectorMath.Sigmoid(ai);
+                var g = VectorMath.Tanh(ag);
+                var cv = f * cpv + i * g;
+                var tcv = VectorMath.Tanh(cv);
+                if (peephole) ao += new Vector<float>(pO.Slice(j)) * cv;
+                var o = VectorMath.Sigmoid(ao);
+                i.CopyTo(a.Slice(j)); f.CopyTo(a.Slice(h + j)); g.CopyTo(a.Slice(2 * h + j)); o.CopyTo(a.Slice(3 * h + j));
+                cv.CopyTo(cr.Slice(j)); tcv.CopyTo(tc.Slice(j)); (o * tcv).CopyTo(mr.Slice(j));
             }
-            TensorPrimitives.Sigmoid(af, af);
-            if (coupled) TensorPrimitives.Subtract(1f, af, ai); else TensorPrimitives.Sigmoid(ai, ai);
-            TensorPrimitives.Tanh(ag, ag);
-            // c = f⊙c₋ + i⊙g
-            TensorPrimitives.Multiply(ai, ag, cr);
-            TensorPrimitives.FusedMultiplyAdd(af, cp, cr, cr);
-            TensorPrimitives.Tanh(cr, tc);
-            if (peephole) TensorPrimitives.FusedMultiplyAdd(pO, cr, ao, ao);
-            TensorPrimitives.Sigmoid(ao, ao);
-            TensorPrimitives.Multiply(ao, tc, mr);
+            for (; j < h; j++)
+            {
+                float cpj = cp[j], ai = a[j], af = a[h + j], ao = a[3 * h + j];
+                if (peephole) { ai += pI[j] * cpj; af += pF[j] * cpj; }
+                float f = VectorMath.Sigmoid(af);
+                float i = coupled ? 1f - f : VectorMath.Sigmoid(ai);
+                float g = MathF.Tanh(a[2 * h + j]);
+                float cv = f * cpj + i * g;
+                float tcv = MathF.Tanh(cv);
+                if (peephole) ao += pO[j] * cv;
+                float o = VectorMath.Sigmoid(ao);
+                a[j] = i; a[h + j] = f; a[2 * h + j] = g; a[3 * h + j] = o;
+                cr[j] = cv; tc[j] = tcv; mr[j] = o * tcv;
+            }
         }
     }
 

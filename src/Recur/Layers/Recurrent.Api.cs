@@ -9,6 +9,9 @@ public sealed partial class Recurrent
     /// <paramref name="h0"/> <c>[L·D, B, Hout]</c> and <paramref name="c0"/> <c>[L·D, B, H]</c> (LSTM) default to zeros.
     /// <paramref name="lengths"/> (each 1..T) gives per-sequence lengths of a padded batch: past its
     /// length a sequence keeps its state and outputs zeros; the reverse direction starts at its own last step.
+    /// <para>The result tensors belong to the layer and are overwritten by the next Forward of the same shape
+    /// (no per-call allocation in a training loop): <see cref="Tensor.Clone"/> what you keep. <paramref name="x"/>
+    /// is read again by Backward: do not modify it in between.</para>
     /// </summary>
     public RecurrentResult Forward(Tensor x, Tensor? h0 = null, Tensor? c0 = null, int[]? lengths = null)
         => ForwardCore(x, h0, c0, lengths);
@@ -16,6 +19,7 @@ public sealed partial class Recurrent
     /// <summary>
     /// Backward through the last <see cref="Forward"/>: given ∂L/∂output <c>[T, B, D·Hout]</c> and optionally
     /// ∂L/∂h_n, ∂L/∂c_n, returns ∂L/∂x, ∂L/∂h0, ∂L/∂c0 and adds every parameter's gradient into its Grad.
+    /// The returned tensors belong to the layer and are overwritten by the next Backward of the same shape.
     /// </summary>
     public RecurrentGradients Backward(Tensor gradOutput, Tensor? gradHN = null, Tensor? gradCN = null)
         => BackwardCore(gradOutput, gradHN, gradCN);

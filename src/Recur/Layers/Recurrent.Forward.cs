@@ -11,6 +11,7 @@ public sealed partial class Recurrent
     private Tensor? _input;                        // the x of the last Forward (not copied: do not modify before Backward)
     private int _lastT, _lastB;
     private bool _hasForward;
+    private Tensor? _output, _hN, _cN, _dX, _dH0, _dC0;   // results, owned by the layer and reused (see Forward)
 
     private RecurrentDirection[][] Directions => _directions ??= CreateDirections();
 
@@ -43,9 +44,9 @@ public sealed partial class Recurrent
 
         var dirs = Directions;
         if (_layerOutputs.Length != o.NumLayers) _layerOutputs = new float[o.NumLayers][];
-        var output = new Tensor(T, B, o.OutputSize);
-        var hN = new Tensor(LD, B, o.StateSize);
-        var cN = o.Cell.IsLstm() ? new Tensor(LD, B, o.HiddenSize) : null;
+        var output = Owned(ref _output, T, B, o.OutputSize);
+        var hN = Owned(ref _hN, LD, B, o.StateSize);
+        var cN = o.Cell.IsLstm() ? Owned(ref _cN, LD, B, o.HiddenSize) : null;
         var recorder = Recorder;
 
         for (int l = 0; l < o.NumLayers; l++)
@@ -78,9 +79,9 @@ public sealed partial class Recurrent
             gradCN.EnsureShape("gradCN", LD, B, o.HiddenSize);
         }
         var dirs = Directions;
-        var dX = new Tensor(T, B, o.InputSize);
-        var dH0 = new Tensor(LD, B, o.StateSize);
-        var dC0 = o.Cell.IsLstm() ? new Tensor(LD, B, o.HiddenSize) : null;
+        var dX = Owned(ref _dX, T, B, o.InputSize);
+        var dH0 = Owned(ref _dH0, LD, B, o.StateSize);
+        var dC0 = o.Cell.IsLstm() ? Owned(ref _dC0, LD, B, o.HiddenSize) : null;
         if (_layerInputGrads.Length != o.NumLayers) _layerInputGrads = new float[o.NumLayers][];
         var recorder = Recorder;
 
@@ -102,6 +103,14 @@ public sealed partial class Recurrent
     {
         if (Options.Directions == 1) run(0);
         else Parallel.Invoke(() => run(0), () => run(1));
+    }
+
+    /// <summary>A layer-owned result tensor of this shape, reused across calls (large results would otherwise
+    /// be fresh large-object-heap arrays every step). Fully overwritten by the caller.</summary>
+    private static Tensor Owned(ref Tensor? slot, params int[] shape)
+    {
+        if (slot is null || !slot.HasShape(shape)) slot = new Tensor(shape);
+        return slot;
     }
 
     private static float[] Reuse(ref float[] buffer, int length)
