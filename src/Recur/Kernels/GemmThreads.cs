@@ -85,6 +85,31 @@ internal static class GemmThreadPool
         public void Run(int tile) => Gemm.RunTile(ref Args, tile);
     }
 
+    private sealed class GemmParts<T> : IParts where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static GemmParts<T>? t_shared;
+        public static GemmParts<T> Shared => t_shared ??= new GemmParts<T>();
+        public GemmArgs<T> Args;
+        public void RunPart(int part) => Gemm.RunTile(ref Args, part);
+    }
+
+    /// <summary>
+    /// One tile per thread, tile p always on thread p: for a pre-packed B multiplied every time step, each core
+    /// then reads the same columns of B̃ every step and keeps them in its own L2 cache.
+    /// </summary>
+    public static void RunFixed<T>(ref GemmArgs<T> args) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int tiles = args.GridM * args.GridN;
+        var job = GemmParts<T>.Shared;   // per calling thread: never shared between concurrent callers
+        job.Args = args;
+        try
+        {
+            if (!TryRunParts(job, tiles))
+                for (int t = 0; t < tiles; t++) Gemm.RunTile(ref args, t);   // workers taken: all tiles here
+        }
+        finally { job.Args = default; }
+    }
+
     /// <summary>Computes all GridM×GridN tiles of <paramref name="args"/> on up to args.Threads threads.</summary>
     public static void Run<T>(ref GemmArgs<T> args) where T : unmanaged, IFloatingPointIeee754<T>
     {
