@@ -25,21 +25,23 @@ internal static class GemmThreadPool
 
     internal interface ITiles { void Run(int tile); }
 
-    /// <summary>A job split into fixed parts: part p always runs on the same thread (caller 0, worker p), so a
-    /// memory-bound job (a matrix-vector product repeated every step) keeps its slice in that core's cache.</summary>
+    /// <summary>A job split into parts with a home thread each: part p runs on thread p (caller 0, worker p) when
+    /// that thread is ready, so a memory-bound job repeated every step (a matrix-vector product, a GEMM with
+    /// a pre-packed B) keeps its slice in that core's cache. A part whose thread has not claimed it by the
+    /// time the caller is done with its own is taken by the caller: a busy core never stalls the call.</summary>
     internal interface IParts { void RunPart(int part); }
 
     private static IParts? s_parts;
+    private static long s_partClaims;               // (generation << 32) | bit p set once part p is claimed
     [ThreadStatic] private static int t_workerId;   // 0 on calling threads, p on worker p
-    [ThreadStatic] private static int t_partsGen;   // the parts job this worker last ran
 
     /// <summary>
-    /// Runs <paramref name="job"/>'s parts 0..parts−1, part p on thread p (the caller is 0). Returns false, having
-    /// run nothing, when the workers are taken by another caller (the caller then runs the work itself).
+    /// Runs <paramref name="job"/>'s parts 0..parts−1 (see <see cref="IParts"/>). Returns false, having run
+    /// nothing, when the workers are taken by another caller (the caller then runs the work itself).
     /// </summary>
     public static bool TryRunParts(IParts job, int parts)
     {
-        if (parts < 2 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
+        if (parts < 2 || parts > 31 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
         try
         {
             var workers = s_workers;
@@ -50,29 +52,51 @@ internal static class GemmThreadPool
             s_error = null;
             Volatile.Write(ref s_done, 0);
             Volatile.Write(ref s_parts, job);
+            Interlocked.Exchange(ref s_partClaims, (long)gen << 32);
             // No tile to claim in this generation: a late tile worker finds none.
             Interlocked.Exchange(ref s_claim, ((long)gen << 32) | (uint)parts);
             for (int w = 0; w < parts - 1; w++) workers[w].Wake();
-            try { job.RunPart(0); }
-            catch (Exception e) { s_error = e; }
-            Interlocked.Increment(ref s_done);
+            for (int p = 0; p < parts; p++) TryClaimAndRun(job, p);   // own part first, then any not yet claimed
             var spin = new SpinWait();
             while (Volatile.Read(ref s_done) != parts) spin.SpinOnce(sleep1Threshold: -1);
             Volatile.Write(ref s_parts, null);
-            if (s_error is { } err) throw new AggregateException("GEMV worker failed", err);
+            if (s_error is { } err) throw new AggregateException("GEMM worker failed", err);
             return true;
         }
         finally { Volatile.Write(ref s_busy, 0); }
     }
 
-    /// <summary>On a worker: runs its part of the current parts job, once per job.</summary>
+    /// <summary>Claims part <paramref name="part"/> of the current generation and runs it; false if already claimed.</summary>
+    private static bool TryClaimAndRun(IParts job, int part)
+    {
+        long bit = 1L << part;
+        long word = Volatile.Read(ref s_partClaims);
+        if ((word & bit) != 0 || Interlocked.CompareExchange(ref s_partClaims, word | bit, word) != word)
+        {
+            // Lost a race: retry only while the bit is still free in the same generation.
+            while (true)
+            {
+                long w = Volatile.Read(ref s_partClaims);
+                if ((w >> 32) != (word >> 32) || (w & bit) != 0) return false;
+                if (Interlocked.CompareExchange(ref s_partClaims, w | bit, w) == w) break;
+            }
+        }
+        try { job.RunPart(part); }
+        catch (Exception e) { s_error = e; }
+        Interlocked.Increment(ref s_done);
+        return true;
+    }
+
+    /// <summary>On a worker: claims and runs its home part of the current parts job, if still unclaimed.</summary>
     private static void RunOwnPart()
     {
+        long word = Volatile.Read(ref s_partClaims);
         var job = Volatile.Read(ref s_parts);
-        if (job is null) return;
-        int gen = Volatile.Read(ref s_gen), part = t_workerId;
-        if (t_partsGen == gen || part >= Volatile.Read(ref s_tiles)) return;
-        t_partsGen = gen;
+        int part = t_workerId;
+        long bit = 1L << part;
+        if (job is null || part >= 31 || (word & bit) != 0) return;
+        // The CAS succeeds only if the generation (and so the job read after it) is still current.
+        if (Interlocked.CompareExchange(ref s_partClaims, word | bit, word) != word) return;
         try { job.RunPart(part); }
         catch (Exception e) { s_error = e; }
         Interlocked.Increment(ref s_done);
