@@ -256,6 +256,36 @@ public sealed class SafetensorsFile
         return Build(src, header, data);
     }
 
+    /// <summary>Only the <c>__metadata__</c> map of a file: reads the 8-byte length and the header, not the data
+    /// (to tell what a file is before loading it). The tensors are not validated here; <see cref="Read(string)"/> does that.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string src = Source(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Span<byte> prefix = stackalloc byte[8];
+        int got = stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false);
+        if (got < 8)
+            throw new InvalidDataException($"{src}: {got} bytes is too short for a safetensors file (needs at least the 8-byte header length)");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        CheckHeaderLength(src, headerLength, stream.Length);
+        var header = new byte[(int)headerLength];
+        stream.ReadExactly(header);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var doc = JsonDocument.Parse(new UTF8Encoding(false, true).GetString(header));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{src}: the header must be a JSON object, got {doc.RootElement.ValueKind}");
+            if (doc.RootElement.TryGetProperty("__metadata__", out var m)) ReadMetadata(src, m, metadata);
+        }
+        catch (Exception e) when (e is JsonException or DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{src}: the header is not valid UTF-8 JSON: {e.Message}", e);
+        }
+        return metadata;
+    }
+
     /// <summary>Parses a whole file held in memory (not copied: the tensors refer to <paramref name="bytes"/>).</summary>
     public static SafetensorsFile Parse(byte[] bytes, string? sourceName = null)
     {
