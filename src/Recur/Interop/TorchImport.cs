@@ -142,8 +142,11 @@ public static partial class TorchImport
         if (options.Embedding is null || options.Head is null)
             (emb, head) = Resolve(statePath, cands.Keys.ToList(), options, emb, head, IsEmbedding, IsHead, rnnOptions);
         var unused = cands.Keys.Where(k => k != emb && k != head).ToList();
-        if (unused.Count > 0)
-            throw new InvalidDataException($"{statePath}: module(s) {Names(unused.Select(u => $"{Display(u)} (weight {Tensor.ShapeString(cands[u].W.Shape)})"))} fit neither "
+        bool saidNone = "none".Equals(options.Embedding, StringComparison.OrdinalIgnoreCase) || "none".Equals(options.Head, StringComparison.OrdinalIgnoreCase);
+        if (unused.Count > 0 && saidNone)
+            notes.Add($"left out (--embedding/--head none): {Names(unused.Select(Display))}");
+        else if (unused.Count > 0)
+            throw new InvalidDataException($"{statePath}: module(s) {string.Join(", ", unused.Select(u => $"'{Display(u)}' (weight {Tensor.ShapeString(cands[u].W.Shape)})"))} fit neither "
                 + $"an embedding (weight [V, {rnnOptions.InputSize}], no bias) nor a head (weight [O, {headIn}]) of this {rnnOptions.Cell.CliName()}");
 
         // ---- write the model
