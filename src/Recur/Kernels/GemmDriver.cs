@@ -85,7 +85,8 @@ public static partial class Gemm
                 }
                 job.Threads = Math.Min(t, job.GridM * job.GridN);
             }
-            if (job.Threads > 1) GemmThreadPool.Run(ref job);
+            if (job.Threads > 1 && packed != null && job.GridM * job.GridN == job.Threads) GemmThreadPool.RunFixed(ref job);
+            else if (job.Threads > 1) GemmThreadPool.Run(ref job);
             else Block(ref job, 0, m, 0, n);
         }
     }

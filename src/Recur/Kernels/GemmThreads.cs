@@ -25,11 +25,89 @@ internal static class GemmThreadPool
 
     internal interface ITiles { void Run(int tile); }
 
+    /// <summary>A job split into fixed parts: part p always runs on the same thread (caller 0, worker p), so a
+    /// memory-bound job (a matrix-vector product repeated every step) keeps its slice in that core's cache.</summary>
+    internal interface IParts { void RunPart(int part); }
+
+    private static IParts? s_parts;
+    [ThreadStatic] private static int t_workerId;   // 0 on calling threads, p on worker p
+    [ThreadStatic] private static int t_partsGen;   // the parts job this worker last ran
+
+    /// <summary>
+    /// Runs <paramref name="job"/>'s parts 0..parts−1, part p on thread p (the caller is 0). Returns false, having
+    /// run nothing, when the workers are taken by another caller (the caller then runs the work itself).
+    /// </summary>
+    public static bool TryRunParts(IParts job, int parts)
+    {
+        if (parts < 2 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
+        try
+        {
+            var workers = s_workers;
+            if (workers.Length < parts - 1) workers = s_workers = Grow(workers, parts - 1);
+            int gen = ++s_gen;
+            s_job = null;
+            s_tiles = parts;
+            s_error = null;
+            Volatile.Write(ref s_done, 0);
+            Volatile.Write(ref s_parts, job);
+            // No tile to claim in this generation: a late tile worker finds none.
+            Interlocked.Exchange(ref s_claim, ((long)gen << 32) | (uint)parts);
+            for (int w = 0; w < parts - 1; w++) workers[w].Wake();
+            try { job.RunPart(0); }
+            catch (Exception e) { s_error = e; }
+            Interlocked.Increment(ref s_done);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref s_done) != parts) spin.SpinOnce(sleep1Threshold: -1);
+            Volatile.Write(ref s_parts, null);
+            if (s_error is { } err) throw new AggregateException("GEMV worker failed", err);
+            return true;
+        }
+        finally { Volatile.Write(ref s_busy, 0); }
+    }
+
+    /// <summary>On a worker: runs its part of the current parts job, once per job.</summary>
+    private static void RunOwnPart()
+    {
+        var job = Volatile.Read(ref s_parts);
+        if (job is null) return;
+        int gen = Volatile.Read(ref s_gen), part = t_workerId;
+        if (t_partsGen == gen || part >= Volatile.Read(ref s_tiles)) return;
+        t_partsGen = gen;
+        try { job.RunPart(part); }
+        catch (Exception e) { s_error = e; }
+        Interlocked.Increment(ref s_done);
+    }
+
     private sealed class GemmTiles<T> : ITiles where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static readonly GemmTiles<T> Shared = new();
         public GemmArgs<T> Args;
         public void Run(int tile) => Gemm.RunTile(ref Args, tile);
+    }
+
+    private sealed class GemmParts<T> : IParts where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static GemmParts<T>? t_shared;
+        public static GemmParts<T> Shared => t_shared ??= new GemmParts<T>();
+        public GemmArgs<T> Args;
+        public void RunPart(int part) => Gemm.RunTile(ref Args, part);
+    }
+
+    /// <summary>
+    /// One tile per thread, tile p always on thread p: for a pre-packed B multiplied every time step, each core
+    /// then reads the same columns of B̃ every step and keeps them in its own L2 cache.
+    /// </summary>
+    public static void RunFixed<T>(ref GemmArgs<T> args) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int tiles = args.GridM * args.GridN;
+        var job = GemmParts<T>.Shared;   // per calling thread: never shared between concurrent callers
+        job.Args = args;
+        try
+        {
+            if (!TryRunParts(job, tiles))
+                for (int t = 0; t < tiles; t++) Gemm.RunTile(ref args, t);   // workers taken: all tiles here
+        }
+        finally { job.Args = default; }
     }
 
     /// <summary>Computes all GridM×GridN tiles of <paramref name="args"/> on up to args.Threads threads.</summary>
@@ -103,8 +181,11 @@ internal static class GemmThreadPool
         private int _ticket, _sleeping;
         private readonly SemaphoreSlim _wake = new(0);
 
+        private readonly int _id;
+
         public Worker(int id)
         {
+            _id = id;
             new Thread(Loop) { IsBackground = true, Name = $"Recur GEMM {id}" }.Start();
         }
 
@@ -116,6 +197,7 @@ internal static class GemmThreadPool
 
         private void Loop()
         {
+            t_workerId = _id;
             int seen = 0;
             while (true)
             {
@@ -134,6 +216,7 @@ internal static class GemmThreadPool
                 }
                 seen = Volatile.Read(ref _ticket);
                 Work();
+                RunOwnPart();
             }
         }
     }

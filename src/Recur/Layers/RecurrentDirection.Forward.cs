@@ -92,7 +92,7 @@ internal sealed partial class RecurrentDirection
                 // a = Xp_t + h₋ W_hhᵀ
                 ProductT(B, GH, Ho, hPrev, Ho, _packedHhT, wHh, Ho, 1f, gates, GH);
                 var mOut = _proj > 0 ? m : hCur;
-                LstmKernels.Forward(_cell, B, H, gates, cPrev, c, tanhC, mOut,
+                LstmKernelsParallel.Forward(_cell, B, H, gates, cPrev, c, tanhC, mOut,
                     _pI is null ? default : _pI.Value.Span, _pF is null ? default : _pF.Value.Span,
                     _pO is null ? default : _pO.Value.Span, t, len);
                 if (_proj > 0)
