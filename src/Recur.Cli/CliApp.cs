@@ -47,6 +47,8 @@ public static class CliApp
         root.Subcommands.Add(SampleCommand.Build(stdout, stderr));
         root.Subcommands.Add(EvalCommand.Build(stdout, stderr));
         root.Subcommands.Add(InfoCommand.Build(stdout, stderr));
+        root.Subcommands.Add(ImportCommand.Build(stdout, stderr));
+        root.Subcommands.Add(ExportCommand.Build(stdout, stderr));
         return root;
     }
 }

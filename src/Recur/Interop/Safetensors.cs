@@ -13,6 +13,10 @@ public enum SafetensorsDType
     F32,
     F64,
     I64,
+    /// <summary>IEEE half precision; read (converted exactly to float32/float64), written.</summary>
+    F16,
+    /// <summary>bfloat16 (the top 16 bits of a float32); read (converted exactly), written.</summary>
+    BF16,
 }
 
 public static class SafetensorsDTypes
@@ -21,6 +25,7 @@ public static class SafetensorsDTypes
     {
         SafetensorsDType.F32 => 4,
         SafetensorsDType.F64 or SafetensorsDType.I64 => 8,
+        SafetensorsDType.F16 or SafetensorsDType.BF16 => 2,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
@@ -30,10 +35,12 @@ public static class SafetensorsDTypes
         SafetensorsDType.F32 => "F32",
         SafetensorsDType.F64 => "F64",
         SafetensorsDType.I64 => "I64",
+        SafetensorsDType.F16 => "F16",
+        SafetensorsDType.BF16 => "BF16",
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
-    /// <summary>Parses a header dtype; false for any dtype Recur does not support (F16, BF16, I32, …).</summary>
+    /// <summary>Parses a header dtype; false for any dtype Recur does not support (I32, F8_E4M3, …).</summary>
     public static bool TryParse(string name, out SafetensorsDType dtype)
     {
         switch (name)
@@ -41,6 +48,8 @@ public static class SafetensorsDTypes
             case "F32": dtype = SafetensorsDType.F32; return true;
             case "F64": dtype = SafetensorsDType.F64; return true;
             case "I64": dtype = SafetensorsDType.I64; return true;
+            case "F16": dtype = SafetensorsDType.F16; return true;
+            case "BF16": dtype = SafetensorsDType.BF16; return true;
             default: dtype = default; return false;
         }
     }
@@ -68,7 +77,23 @@ public sealed class SafetensorsTensor
     /// <summary>The raw little-endian, row-major bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes.Span;
 
-    /// <summary>The values as float32: F64 rounded to nearest, I64 converted.</summary>
+    /// <summary>bfloat16 bits → float32 (exact: the bits are the top half of a float32).</summary>
+    public static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>float32 → bfloat16 bits, rounded to nearest even (NaN stays a quiet NaN).</summary>
+    public static ushort SingleToBFloat16(float value)
+    {
+        uint u = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value)) return (ushort)((u >> 16) | 0x40);
+        uint rounding = 0x7FFF + ((u >> 16) & 1);
+        return (ushort)((u + rounding) >> 16);
+    }
+
+    private float Half(ReadOnlySpan<byte> src, int i) => DType == SafetensorsDType.F16
+        ? (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(src[(2 * i)..]))
+        : BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src[(2 * i)..]));
+
+    /// <summary>The values as float32: F64 rounded to nearest, F16 and BF16 converted exactly, I64 converted.</summary>
     public float[] ToFloat32()
     {
         var result = new float[ElementCount];
@@ -85,11 +110,14 @@ public sealed class SafetensorsTensor
             case SafetensorsDType.I64:
                 for (int i = 0; i < result.Length; i++) result[i] = BinaryPrimitives.ReadInt64LittleEndian(src[(8 * i)..]);
                 break;
+            case SafetensorsDType.F16 or SafetensorsDType.BF16:
+                for (int i = 0; i < result.Length; i++) result[i] = Half(src, i);
+                break;
         }
         return result;
     }
 
-    /// <summary>The values as float64 (F32 widened exactly, I64 converted).</summary>
+    /// <summary>The values as float64 (F32, F16, BF16 widened exactly, I64 converted).</summary>
     public double[] ToFloat64()
     {
         var result = new double[ElementCount];
@@ -105,6 +133,9 @@ public sealed class SafetensorsTensor
                 break;
             case SafetensorsDType.I64:
                 for (int i = 0; i < result.Length; i++) result[i] = BinaryPrimitives.ReadInt64LittleEndian(src[(8 * i)..]);
+                break;
+            case SafetensorsDType.F16 or SafetensorsDType.BF16:
+                for (int i = 0; i < result.Length; i++) result[i] = Half(src, i);
                 break;
         }
         return result;
@@ -139,7 +170,7 @@ public sealed class SafetensorsTensor
 
 /// <summary>
 /// A safetensors file read into memory and fully validated: header length against the file size,
-/// JSON header, dtypes (F32, F64, I64), shape × element size = byte length, offsets inside the data
+/// JSON header, dtypes (F32, F64, I64; F16 and BF16 converted on access), shape × element size = byte length, offsets inside the data
 /// block, no overlaps or holes, and the <c>__metadata__</c> string map. Every problem is an
 /// <see cref="InvalidDataException"/> with one clear message.
 /// </summary>
@@ -181,25 +212,78 @@ public sealed class SafetensorsFile
         return Read(stream, path);
     }
 
+    /// <summary>
+    /// Reads a safetensors file from <paramref name="stream"/> in one pass: the 8-byte length and the header
+    /// first (checked against the stream's length before anything else is read), then the data block straight
+    /// into one buffer that the tensors share (no second read, no copy).
+    /// </summary>
     public static SafetensorsFile Read(Stream stream, string? sourceName = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] bytes;
-        if (stream.CanSeek)
+        string src = Source(sourceName);
+        long? total = stream.CanSeek ? stream.Length - stream.Position : null;
+        Span<byte> prefix = stackalloc byte[8];
+        int got = stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false);
+        if (got < 8)
+            throw new InvalidDataException($"{src}: {got} bytes is too short for a safetensors file (needs at least the 8-byte header length)");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (total is long size) CheckHeaderLength(src, headerLength, size);
+        else if (headerLength > MaxHeaderLength)
+            throw new InvalidDataException($"{src}: header length {headerLength} exceeds the limit of {MaxHeaderLength} bytes");
+        var header = new byte[(int)Math.Min(headerLength, MaxHeaderLength)];
+        int read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (read < header.Length)
+            throw new InvalidDataException($"{src}: header length {headerLength} exceeds the file size ({8 + read} bytes, at most {read} after the 8-byte length): truncated or not a safetensors file");
+        if (headerLength < 2)
+            throw new InvalidDataException($"{src}: header length {headerLength} is too short for a JSON header");
+
+        ReadOnlyMemory<byte> data;
+        if (total is long all)
         {
-            long remaining = stream.Length - stream.Position;
-            if (remaining > Array.MaxLength)
-                throw new InvalidDataException($"{Source(sourceName)}: {remaining} bytes is too large to read into memory");
-            bytes = new byte[remaining];
-            stream.ReadExactly(bytes);
+            long dataLength = all - 8 - header.Length;
+            if (dataLength > Array.MaxLength)
+                throw new InvalidDataException($"{src}: a data block of {dataLength} bytes is too large to read into memory");
+            var block = new byte[dataLength];
+            stream.ReadExactly(block);
+            data = block;
         }
         else
         {
-            using var ms = new MemoryStream();
+            var ms = new MemoryStream();
             stream.CopyTo(ms);
-            bytes = ms.ToArray();
+            data = new ReadOnlyMemory<byte>(ms.GetBuffer(), 0, (int)ms.Length);
         }
-        return Parse(bytes, sourceName);
+        return Build(src, header, data);
+    }
+
+    /// <summary>Only the <c>__metadata__</c> map of a file: reads the 8-byte length and the header, not the data
+    /// (to tell what a file is before loading it). The tensors are not validated here; <see cref="Read(string)"/> does that.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string src = Source(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Span<byte> prefix = stackalloc byte[8];
+        int got = stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false);
+        if (got < 8)
+            throw new InvalidDataException($"{src}: {got} bytes is too short for a safetensors file (needs at least the 8-byte header length)");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        CheckHeaderLength(src, headerLength, stream.Length);
+        var header = new byte[(int)headerLength];
+        stream.ReadExactly(header);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var doc = JsonDocument.Parse(new UTF8Encoding(false, true).GetString(header));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{src}: the header must be a JSON object, got {doc.RootElement.ValueKind}");
+            if (doc.RootElement.TryGetProperty("__metadata__", out var m)) ReadMetadata(src, m, metadata);
+        }
+        catch (Exception e) when (e is JsonException or DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{src}: the header is not valid UTF-8 JSON: {e.Message}", e);
+        }
+        return metadata;
     }
 
     /// <summary>Parses a whole file held in memory (not copied: the tensors refer to <paramref name="bytes"/>).</summary>
@@ -210,20 +294,29 @@ public sealed class SafetensorsFile
         if (bytes.Length < 8)
             throw new InvalidDataException($"{src}: {bytes.Length} bytes is too short for a safetensors file (needs at least the 8-byte header length)");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > (ulong)(bytes.Length - 8))
-            throw new InvalidDataException($"{src}: header length {headerLength} exceeds the file size ({bytes.Length} bytes, at most {bytes.Length - 8} after the 8-byte length): truncated or not a safetensors file");
+        CheckHeaderLength(src, headerLength, bytes.Length);
+        int n = (int)headerLength;
+        return Build(src, bytes.AsSpan(8, n), new ReadOnlyMemory<byte>(bytes, 8 + n, bytes.Length - 8 - n));
+    }
+
+    private static void CheckHeaderLength(string src, ulong headerLength, long fileLength)
+    {
+        if (headerLength > (ulong)(fileLength - 8))
+            throw new InvalidDataException($"{src}: header length {headerLength} exceeds the file size ({fileLength} bytes, at most {fileLength - 8} after the 8-byte length): truncated or not a safetensors file");
         if (headerLength > MaxHeaderLength)
             throw new InvalidDataException($"{src}: header length {headerLength} exceeds the limit of {MaxHeaderLength} bytes");
         if (headerLength < 2)
             throw new InvalidDataException($"{src}: header length {headerLength} is too short for a JSON header");
-        int n = (int)headerLength;
-        long dataStart = 8 + n;
-        long dataLength = bytes.Length - dataStart;
+    }
 
+    /// <summary>Validates the JSON header against the data block and wraps the tensors (views of <paramref name="data"/>).</summary>
+    private static SafetensorsFile Build(string src, ReadOnlySpan<byte> headerBytes, ReadOnlyMemory<byte> data)
+    {
+        long dataLength = data.Length;
         JsonDocument doc;
         try
         {
-            string json = new UTF8Encoding(false, true).GetString(bytes, 8, n);
+            string json = new UTF8Encoding(false, true).GetString(headerBytes);
             doc = JsonDocument.Parse(json);
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException)
@@ -268,8 +361,7 @@ public sealed class SafetensorsFile
 
         var tensors = new List<SafetensorsTensor>(entries.Count);
         foreach (var e in entries)
-            tensors.Add(new SafetensorsTensor(e.Name, e.DType, e.Shape,
-                new ReadOnlyMemory<byte>(bytes, (int)(dataStart + e.Begin), (int)(e.End - e.Begin))));
+            tensors.Add(new SafetensorsTensor(e.Name, e.DType, e.Shape, data.Slice((int)e.Begin, (int)(e.End - e.Begin))));
         return new SafetensorsFile(tensors, metadata);
     }
 
@@ -297,7 +389,7 @@ public sealed class SafetensorsFile
             throw new InvalidDataException($"{what}: missing or non-string 'dtype'");
         string dtypeName = dtypeEl.GetString()!;
         if (!SafetensorsDTypes.TryParse(dtypeName, out var dtype))
-            throw new InvalidDataException($"{what}: dtype '{dtypeName}' is not supported (supported: F32, F64, I64)");
+            throw new InvalidDataException($"{what}: dtype '{dtypeName}' is not supported (supported: F32, F64, I64, F16, BF16)");
 
         if (!value.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"{what}: missing or non-array 'shape'");
@@ -343,7 +435,7 @@ public sealed class SafetensorsFile
 }
 
 /// <summary>
-/// Builds a safetensors file: F32, F64 and I64 tensors plus a string metadata map. The header is
+/// Builds a safetensors file: F32, F64, I64, F16 and BF16 tensors plus a string metadata map. The header is
 /// padded with spaces to a multiple of 8 bytes and the 8-byte tensors come first, so every tensor is
 /// aligned to its element size. <see cref="Save"/> is atomic: it writes <c>NAME.tmp</c>, flushes it to
 /// disk and renames it over <c>NAME</c>.
@@ -373,6 +465,17 @@ public sealed class SafetensorsWriter
     public SafetensorsWriter Add(string name, ReadOnlySpan<long> values, params int[] shape)
         => AddRaw(name, SafetensorsDType.I64, shape, values.Length, MemoryMarshal.AsBytes(values), 8);
 
+    public SafetensorsWriter Add(string name, ReadOnlySpan<Half> values, params int[] shape)
+        => AddRaw(name, SafetensorsDType.F16, shape, values.Length, MemoryMarshal.AsBytes(values), 2);
+
+    /// <summary>Adds float32 values stored as BF16 (rounded to nearest even).</summary>
+    public SafetensorsWriter AddBFloat16(string name, ReadOnlySpan<float> values, params int[] shape)
+    {
+        var bits = new ushort[values.Length];
+        for (int i = 0; i < bits.Length; i++) bits[i] = SafetensorsTensor.SingleToBFloat16(values[i]);
+        return AddRaw(name, SafetensorsDType.BF16, shape, values.Length, MemoryMarshal.AsBytes(bits.AsSpan()), 2);
+    }
+
     private SafetensorsWriter AddRaw(string name, SafetensorsDType dtype, int[] shape, int count, ReadOnlySpan<byte> bytes, int size)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -401,9 +504,9 @@ public sealed class SafetensorsWriter
     public void Write(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        // 8-byte tensors first (stable: insertion order within a size), so that each begins aligned.
+        // Larger elements first (8, 4, 2 bytes; stable: insertion order within a size), so that each begins aligned.
         var order = Enumerable.Range(0, _tensors.Count)
-            .OrderBy(i => _tensors[i].DType.ElementSize() == 8 ? 0 : 1)
+            .OrderByDescending(i => _tensors[i].DType.ElementSize())
             .ThenBy(i => i)
             .ToArray();
 
