@@ -60,6 +60,7 @@ public static class TrainCommand
         var tbpttBack = new Option<int>("--tbptt-back") { Description = "k2 < k1: steps back per update (the first k1 − k2 steps only advance the state)" };
         var dropout = new Option<float>("--dropout") { Description = "dropout between layers and around the stack (0: none)" };
         var variational = new Option<bool>("--variational") { Description = "variational dropout: the same mask at every time step" };
+        var recurrentDropout = new Option<float>("--recurrent-dropout") { Description = "variational dropout on h inside the recurrence, the same mask at every step (0: none)" };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, rmsprop, adam, adamw", DefaultValueFactory = _ => "adam" };
         var momentum = new Option<float>("--momentum") { Description = "SGD momentum" };
         var lr = new Option<float>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-2f };
@@ -87,7 +88,7 @@ public static class TrainCommand
         var sampleLength = new Option<int>("--sample-length") { Description = "characters sampled at each validation (0: none)", DefaultValueFactory = _ => 200 };
         var threads = new Option<int>("--threads") { Description = "threads for the matrix products (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "print one JSON summary on stdout" };
-        foreach (var o in new Option[] { data, cell, proj, hidden, layers, embed, seq, batch, tbptt, tbpttBack, dropout, variational, optimizer, momentum, lr, minLr,
+        foreach (var o in new Option[] { data, cell, proj, hidden, layers, embed, seq, batch, tbptt, tbpttBack, dropout, variational, recurrentDropout, optimizer, momentum, lr, minLr,
                      schedule, warmup, stepSize, gamma, clip, clipValue, weightDecay, omega, init, forgetBias, chronoT, minutes, epochs, steps, valFraction,
                      valEvery, patience, outPath, resume, seed, sampleLength, threads, json })
             text.Options.Add(o);
@@ -138,6 +139,7 @@ public static class TrainCommand
                     Proj = pr.GetValue(proj),
                     Dropout = pr.GetValue(dropout),
                     VariationalDropout = pr.GetValue(variational),
+                    RecurrentDropout = pr.GetValue(recurrentDropout),
                     SplitLayers = pr.GetValue(omega) > 0,
                     Init = Initializers.ParseScheme(pr.GetValue(init)!).Name(),
                     ForgetBias = pr.GetValue(forgetBias),

@@ -48,6 +48,8 @@ public sealed partial class Recurrent
         var hN = Owned(ref _hN, LD, B, o.StateSize);
         var cN = o.Cell.IsLstm() ? Owned(ref _cN, LD, B, o.HiddenSize) : null;
         var recorder = Recorder;
+        var dropout = RecurrentDropout is { P: > 0 } rd ? rd : null;
+        if (dropout is not null) Layers.RecurrentDropout.EnsureSupported(o.Cell);
 
         for (int l = 0; l < o.NumLayers; l++)
         {
@@ -55,6 +57,8 @@ public sealed partial class Recurrent
             float[] layerOut = l == o.NumLayers - 1 ? output.Data : Reuse(ref _layerOutputs[l], T * B * o.OutputSize);
             _layerOutputs[l] = layerOut;
             int layer = l;
+            // Masks drawn here, in order, before the directions may run concurrently.
+            for (int d = 0; d < o.Directions; d++) dirs[l][d].SetRecurrentDropout(dropout, B);
             ForEachDirection(d => dirs[layer][d].Forward(layerIn, T, B, layerOut, o.OutputSize, d * o.StateSize,
                 h0, c0, hN, cN, layer * o.Directions + d, lengths, recorder));
         }

@@ -22,6 +22,10 @@ public sealed partial class Recurrent
     /// <summary>Observes activations and gradient norms per step; null (the default) costs nothing.</summary>
     public IRecurrentRecorder? Recorder { get; set; }
 
+    /// <summary>Variational dropout on the recurrent input h₋ while training; null (the default) for none.
+    /// Set it back to null for evaluation.</summary>
+    public RecurrentDropout? RecurrentDropout { get; set; }
+
     public Recurrent(RecurrentOptions options, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -69,8 +69,9 @@ internal sealed partial class RecurrentDirection
                         recorder.Backward(_layer, _direction, t, Norm(dh), CellGradientNorm(B, gates, tanhC, dm, dc, t, len));
                     LstmKernels.Backward(_cell, B, H, gates, cPrev, tanhC, dm, dc, dA,
                         Span(_pI), Span(_pF), Span(_pO), GradSpan(_pI), GradSpan(_pF), GradSpan(_pO), cCur, t, len);
-                    // dh₋ = dA W_hh; padded rows pass dh through.
+                    // dh₋ = (dA W_hh) ⊙ m; padded rows pass dh through.
                     Product(B, dA, GH, _packedHh!, 0f, dhNext, Ho);
+                    MaskRecurrentGradient(B, dhNext);
                     PassThroughFinishedRows(t, B, Ho, dh, dhNext, len);
                     break;
                 }
@@ -79,7 +80,15 @@ internal sealed partial class RecurrentDirection
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
                     var dAux = _dAux.AsSpan(t * B * GH, B * GH);
                     GruKernels.BackwardResetAfter(B, H, gates, AuxStep(t, B), hPrev, dh, dA, dAux, dhNext, t, len);
-                    Product(B, dAux, GH, _packedHh!, 1f, dhNext, H);
+                    if (_dropActive)
+                    {
+                        // dh₋ += (dAux W_hh) ⊙ m
+                        var dhRec = Grow(ref _dhRec, B * H).AsSpan(0, B * H);
+                        Product(B, dAux, GH, _packedHh!, 0f, dhRec, H);
+                        MaskRecurrentGradient(B, dhRec);
+                        Elementwise.Add(dhNext, dhRec, dhNext);
+                    }
+                    else Product(B, dAux, GH, _packedHh!, 1f, dhNext, H);
                     break;
                 }
                 case CellType.GruResetBefore:
@@ -98,6 +107,7 @@ internal sealed partial class RecurrentDirection
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
                     RnnKernels.Backward(_cell, B, H, gates, dh, dA, t, len);
                     Product(B, dA, H, _packedHh!, 0f, dhNext, H);
+                    MaskRecurrentGradient(B, dhNext);
                     PassThroughFinishedRows(t, B, H, dh, dhNext, len);
                     break;
                 }
@@ -115,7 +125,8 @@ internal sealed partial class RecurrentDirection
         int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize, TB = T * B, P = _proj;
         var dA = _dA.AsSpan(0, TB * GH);
         // States feeding steps t = 0..T−1: hs[0..T) forward, hs[1..T] reverse.
-        var hPrevAll = _hs.AsSpan((Reverse ? 1 : 0) * B * Ho, TB * Ho);
+        // (Under recurrent dropout the products saw m ⊙ h₋, stored step by step.)
+        var hPrevAll = _dropActive ? _hDropped.AsSpan(0, TB * Ho) : _hs.AsSpan((Reverse ? 1 : 0) * B * Ho, TB * Ho);
         // dW_ih += dAᵀ X
         Gemm.Sgemm(Op.Transpose, Op.None, GH, I, TB, 1f, dA, GH, input.AsSpan(0, TB * I), I, 1f, _wIh.Grad.Span, I);
         Elementwise.AccumulateColumnSums(dA, _bIh.Grad.Span);
@@ -150,6 +161,15 @@ internal sealed partial class RecurrentDirection
         int TB = _t * _b, GH = _gates * _hidden, I = _inputSize;
         Gemm.Sgemm(Op.None, Op.None, TB, I, GH, 1f, _dA.AsSpan(0, TB * GH), GH, _wIh.Value.Span, I,
             accumulate ? 1f : 0f, dInput.AsSpan(0, TB * I), I);
+    }
+
+    /// <summary>d(m ⊙ h₋) → dh₋: rows times the recurrent-dropout mask (no-op without dropout).</summary>
+    private void MaskRecurrentGradient(int B, Span<float> dhRec)
+    {
+        if (!_dropActive) return;
+        int Ho = _stateSize;
+        for (int b = 0; b < B; b++)
+            Elementwise.Multiply(dhRec.Slice(b * Ho, Ho), _dropMask.AsSpan(b * Ho, Ho), dhRec.Slice(b * Ho, Ho));
     }
 
     private static ReadOnlySpan<float> Span(Parameter? p) => p is null ? default : p.Value.Span;

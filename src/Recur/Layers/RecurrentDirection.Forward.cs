@@ -40,7 +40,16 @@ internal sealed partial class RecurrentDirection
             var hPrev = _hs.AsSpan(PrevIndex(t) * B * Ho, B * Ho);
             var hCur = _hs.AsSpan(CurIndex(t) * B * Ho, B * Ho);
             var gates = _gateActs.AsSpan(t * B * GH, B * GH);
-            StepForward(t, B, gates, hPrev, hCur,
+            ReadOnlySpan<float> hRec = hPrev;
+            if (_dropActive)
+            {
+                // m ⊙ h₋ [B, Hout], kept for dW_hh
+                var dropped = _hDropped.AsSpan(t * B * Ho, B * Ho);
+                for (int b = 0; b < B; b++)
+                    Elementwise.Multiply(hPrev.Slice(b * Ho, Ho), _dropMask.AsSpan(b * Ho, Ho), dropped.Slice(b * Ho, Ho));
+                hRec = dropped;
+            }
+            StepForward(t, B, gates, hPrev, hRec, hCur,
                 lstm ? _cs.AsSpan(PrevIndex(t) * B * H, B * H) : default,
                 lstm ? _cs.AsSpan(CurIndex(t) * B * H, B * H) : default,
                 lstm ? _tanhC.AsSpan(t * B * H, B * H) : default,
@@ -78,9 +87,10 @@ internal sealed partial class RecurrentDirection
     /// <summary>
     /// One recurrent step for a batch: <paramref name="gates"/> [B, G·H] holds the input projection
     /// (bias included) on entry and the gate activations on exit; h_t goes to <paramref name="hCur"/>.
-    /// Shared by the sequence sweep and the streaming API.
+    /// Shared by the sequence sweep and the streaming API. <paramref name="hRec"/> is what the recurrent
+    /// products see: h₋ itself, or m ⊙ h₋ under recurrent dropout.
     /// </summary>
-    internal void StepForward(int t, int B, Span<float> gates, ReadOnlySpan<float> hPrev, Span<float> hCur,
+    internal void StepForward(int t, int B, Span<float> gates, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> hRec, Span<float> hCur,
         ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m, Span<float> aux, ReadOnlySpan<int> len)
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H;
@@ -90,7 +100,7 @@ internal sealed partial class RecurrentDirection
             case CellType.Lstm or CellType.LstmPeephole or CellType.LstmCoupled:
             {
                 // a = Xp_t + h₋ W_hhᵀ
-                ProductT(B, GH, Ho, hPrev, Ho, _packedHhT, wHh, Ho, 1f, gates, GH);
+                ProductT(B, GH, Ho, hRec, Ho, _packedHhT, wHh, Ho, 1f, gates, GH);
                 var mOut = _proj > 0 ? m : hCur;
                 LstmKernelsParallel.Forward(_cell, B, H, gates, cPrev, c, tanhC, mOut,
                     _pI is null ? default : _pI.Value.Span, _pF is null ? default : _pF.Value.Span,
@@ -105,7 +115,7 @@ internal sealed partial class RecurrentDirection
                 // aux = h₋ W_hhᵀ + b_hh  [B, 3H]
                 var bHh = _bHh.Value.Span;
                 for (int b = 0; b < B; b++) bHh.CopyTo(aux.Slice(b * GH, GH));
-                ProductT(B, GH, H, hPrev, H, _packedHhT, wHh, H, 1f, aux, GH);
+                ProductT(B, GH, H, hRec, H, _packedHhT, wHh, H, 1f, aux, GH);
                 GruKernels.ForwardResetAfter(B, H, gates, aux, hPrev, hCur, t, len);
                 break;
             }
@@ -120,7 +130,7 @@ internal sealed partial class RecurrentDirection
             }
             default:
             {
-                ProductT(B, H, H, hPrev, H, _packedHhT, wHh, H, 1f, gates, H);
+                ProductT(B, H, H, hRec, H, _packedHhT, wHh, H, 1f, gates, H);
                 RnnKernels.Forward(_cell, B, H, gates, hPrev, hCur, t, len);
                 break;
             }

@@ -32,7 +32,7 @@ internal sealed partial class RecurrentDirection
 
         for (int b = 0; b < B; b++) _bias.AsSpan(0, GH).CopyTo(gates.Slice(b * GH, GH));
         MultiplyTransposed(B, GH, I, x, I, _wIh.Value.Span, I, 1f, gates, GH);
-        StepForward(0, B, gates, h, hNew, c, cNew, tanhC, m, aux, default);
+        StepForward(0, B, gates, h, h, hNew, c, cNew, tanhC, m, aux, default);
         hNew.CopyTo(h);
         if (lstm) cNew.CopyTo(c);
     }

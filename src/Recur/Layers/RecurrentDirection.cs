@@ -30,12 +30,15 @@ internal sealed partial class RecurrentDirection
     private float[] _aux = [];        // [T, B, 3H] GRU reset-after: h₋W_hhᵀ + b_hh; [T, B, H] reset-before: r⊙h₋
     private float[] _bias = [];       // [G·H] bias folded into the input projection
     private int[] _lengths = [];
+    private float[] _dropMask = [];   // [B, Hout] recurrent-dropout mask of the last Forward (values 0 or 1/(1−p))
+    private bool _dropActive;
+    private float[] _hDropped = [];   // [T, B, Hout] m ⊙ h₋ fed to each step's recurrent product (dropout only)
 
     // Backward scratch.
     private float[] _dA = [];         // [T, B, G·H] gradient of the input projection (pre-activations)
     private float[] _dAux = [];       // [T, B, 3H] GRU reset-after: gradient of h₋W_hhᵀ + b_hh
     private float[] _dHs = [];        // [T, B, P] LSTM projection: ∂L/∂h_t for dW_hr
-    private float[] _dh = [], _dhNext = [], _dc = [], _dm = [], _dRh = [];
+    private float[] _dh = [], _dhNext = [], _dc = [], _dm = [], _dRh = [], _dhRec = [];
 
     public RecurrentDirection(Recurrent owner, int layer, int direction)
     {
@@ -91,6 +94,7 @@ internal sealed partial class RecurrentDirection
         int gh = _gates * _hidden;
         Grow(ref _gateActs, T * B * gh);
         Grow(ref _hs, (T + 1) * B * _stateSize);
+        if (_dropActive) Grow(ref _hDropped, T * B * _stateSize);
         if (_cell.IsLstm())
         {
             Grow(ref _cs, (T + 1) * B * _hidden);
@@ -99,5 +103,15 @@ internal sealed partial class RecurrentDirection
         }
         else if (_cell == CellType.Gru) Grow(ref _aux, T * B * 3 * _hidden);
         else if (_cell == CellType.GruResetBefore) Grow(ref _aux, T * B * _hidden);
+    }
+
+    /// <summary>Draws this direction's mask for the coming Forward, or switches dropout off (null).</summary>
+    public void SetRecurrentDropout(RecurrentDropout? dropout, int B)
+    {
+        _dropActive = dropout is not null;
+        if (dropout is null) return;
+        int n = B * _stateSize;
+        Grow(ref _dropMask, n);
+        dropout.Draw(_dropMask.AsSpan(0, n));
     }
 }

@@ -23,7 +23,8 @@ public sealed record SequentialOptions(
     int ProjSize = 0,
     float Dropout = 0f,
     bool VariationalDropout = false,
-    bool SplitLayers = false)
+    bool SplitLayers = false,
+    float RecurrentDropout = 0f)
 {
     public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;
     internal bool Split => SplitLayers || (Dropout > 0 && NumLayers > 1);
@@ -34,6 +35,8 @@ public sealed record SequentialOptions(
         if (OutputSize < 1) throw new ArgumentException($"output size must be positive, got {OutputSize}");
         if (VocabSize < 0) throw new ArgumentException($"vocabulary size must be ≥ 0, got {VocabSize}");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"dropout must be in [0, 1), got {Dropout}");
+        if (!(RecurrentDropout >= 0 && RecurrentDropout < 1)) throw new ArgumentException($"recurrent dropout must be in [0, 1), got {RecurrentDropout}");
+        if (RecurrentDropout > 0) Layers.RecurrentDropout.EnsureSupported(Cell);
         new RecurrentOptions(Cell, InputSize, HiddenSize, NumLayers, false, ProjSize).Validate();
     }
 }
@@ -91,6 +94,7 @@ public sealed class Sequential
     private readonly List<(string Name, Parameter Parameter)> _named = [];
     private readonly Dictionary<string, Parameter> _byName = new(StringComparer.Ordinal);
     private readonly Dropout? _inputDropout, _outputDropout;
+    private RecurrentDropout? _recurrentDropout;   // variational dropout on h₋ inside each recurrent module (training only)
     private readonly Dropout?[] _betweenDropout;
 
     // Forward cache, exact-size arrays (wrapped as tensors for the recurrent layer).
@@ -243,7 +247,9 @@ public sealed class Sequential
     private Span<float> ForwardStack(int T, int B, SequentialState? state, bool training, Rng? rng)
     {
         var o = Options;
-        if (training && o.Dropout > 0 && rng is null) throw new ArgumentException("training with dropout needs a random generator");
+        bool recurrentDropout = training && o.RecurrentDropout > 0;
+        if (training && (o.Dropout > 0 || recurrentDropout) && rng is null) throw new ArgumentException("training with dropout needs a random generator");
+        if (recurrentDropout && _recurrentDropout?.Rng != rng) _recurrentDropout = new RecurrentDropout(o.RecurrentDropout, rng!);
         if (state is not null && state.Batch != B) throw new ArgumentException($"state is for {state.Batch} streams, the batch has {B}");
         _inputDropout?.Forward(_x, _moduleIn[0], T, B, o.InputSize, training, rng!);
         for (int k = 0; k < Rnn.Count; k++)
@@ -261,6 +267,7 @@ public sealed class Sequential
             var c0 = state?.C[k];
             if (h0 is not null) { if (_h0[k]?.Length != h0.Length) _h0[k] = new float[h0.Length]; h0.Span.CopyTo(_h0[k]); }
             else _h0[k] = [];
+            r.RecurrentDropout = recurrentDropout ? _recurrentDropout : null;
             var res = r.Forward(x, h0, c0);
             _moduleOut[k] = res.Output;
             if (state is not null)

@@ -22,6 +22,8 @@ public sealed record CharLmConfig
     public int Proj { get; init; }
     public float Dropout { get; init; }
     public bool VariationalDropout { get; init; }
+    /// <summary>Variational dropout on h₋ inside the recurrence (the same mask at every step).</summary>
+    public float RecurrentDropout { get; init; }
     /// <summary>The stack runs as one module per layer (dropout between layers, the Ω penalty).</summary>
     public bool SplitLayers { get; init; }
     public string Init { get; init; } = "default";
@@ -31,7 +33,7 @@ public sealed record CharLmConfig
     public CellType CellType => CellTypes.Parse(Cell);
 
     public SequentialOptions ToSequentialOptions() =>
-        new(CellType, Embed, Hidden, Layers, VocabSize, VocabSize, Proj, Dropout, VariationalDropout, SplitLayers);
+        new(CellType, Embed, Hidden, Layers, VocabSize, VocabSize, Proj, Dropout, VariationalDropout, SplitLayers, RecurrentDropout);
 
     public string ToJson() => JsonSerializer.Serialize(this, ModelFile.Json);
 
