@@ -9,11 +9,17 @@ namespace Recur.Kernels;
 /// </summary>
 public static class Elementwise
 {
-    /// <summary>y = 1 / (1 + e^-x)</summary>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+    /// <summary>y = 1 / (1 + e^-x). (TensorPrimitives refuses an empty span; here it is a no-op.)</summary>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (!x.IsEmpty) TensorPrimitives.Sigmoid(x, y);
+    }
 
     /// <summary>y = tanh(x)</summary>
-    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (!x.IsEmpty) TensorPrimitives.Tanh(x, y);
+    }
 
     /// <summary>y = max(0, x)</summary>
     public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);

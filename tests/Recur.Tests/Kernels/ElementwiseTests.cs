@@ -93,4 +93,14 @@ public class ElementwiseTests
         Assert.Throws<ArgumentException>(() => Elementwise.AddRowVector(new float[7], new float[3]));
         Assert.Throws<ArgumentException>(() => Elementwise.AccumulateColumnSums(new float[7], new float[3]));
     }
+
+    [Fact]
+    public void Empty_spans_are_a_no_op()
+    {
+        Elementwise.Sigmoid([], []);
+        Elementwise.Tanh([], []);
+        Elementwise.Relu([], []);
+        Elementwise.SigmoidBackward([], [], []);
+        Elementwise.TanhBackward([], [], []);
+    }
 }
