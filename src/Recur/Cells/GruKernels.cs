@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Recur.Kernels;
 
 namespace Recur.Cells;
 
@@ -27,11 +28,11 @@ internal static class GruKernels
             var n = g.Slice(2 * hidden, hidden);
             var hrow = hh.Slice(b * n3, n3);
             TensorPrimitives.Add(rz, hrow.Slice(0, 2 * hidden), rz);
-            TensorPrimitives.Sigmoid(rz, rz);
+            VectorMath.Sigmoid(rz, rz);
             var r = rz.Slice(0, hidden);
             var z = rz.Slice(hidden, hidden);
             TensorPrimitives.FusedMultiplyAdd(r, hrow.Slice(2 * hidden, hidden), n, n);
-            TensorPrimitives.Tanh(n, n);
+            VectorMath.Tanh(n, n);
             // h = n + z⊙(h₋ − n)
             TensorPrimitives.Subtract(hp, n, hr);
             TensorPrimitives.FusedMultiplyAdd(z, hr, n, hr);
@@ -80,7 +81,7 @@ internal static class GruKernels
         for (int b = 0; b < batch; b++)
         {
             var rz = gates.Slice(b * n3, 2 * hidden);
-            TensorPrimitives.Sigmoid(rz, rz);
+            VectorMath.Sigmoid(rz, rz);
             TensorPrimitives.Multiply(rz.Slice(0, hidden), hPrev.Slice(b * hidden, hidden), rh.Slice(b * hidden, hidden));
         }
     }
@@ -97,7 +98,7 @@ internal static class GruKernels
             if (!lengths.IsEmpty && t >= lengths[b]) { hp.CopyTo(hr); continue; }
             var z = gates.Slice(b * n3 + hidden, hidden);
             var n = gates.Slice(b * n3 + 2 * hidden, hidden);
-            TensorPrimitives.Tanh(n, n);
+            VectorMath.Tanh(n, n);
             TensorPrimitives.Subtract(hp, n, hr);
             TensorPrimitives.FusedMultiplyAdd(z, hr, n, hr);
         }

@@ -32,7 +32,7 @@ internal static class LstmKernels
             if (!lengths.IsEmpty && t >= lengths[b])
             {
                 cp.CopyTo(cr); // padded step: the state is kept
-                TensorPrimitives.Tanh(cr, tc);
+                VectorMath.Tanh(cr, tc);
                 continue;
             }
             // One fused pass per row: no intermediate spans, activations written back over the pre-activations.

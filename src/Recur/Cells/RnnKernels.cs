@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Recur.Kernels;
 
 namespace Recur.Cells;
 
@@ -10,7 +11,7 @@ internal static class RnnKernels
     public static void Forward(CellType cell, int batch, int hidden, Span<float> a, ReadOnlySpan<float> hPrev,
         Span<float> h, int t, ReadOnlySpan<int> lengths)
     {
-        if (cell == CellType.RnnRelu) TensorPrimitives.Max(a, 0f, a); else TensorPrimitives.Tanh(a, a);
+        if (cell == CellType.RnnRelu) TensorPrimitives.Max(a, 0f, a); else VectorMath.Tanh(a, a);
         a.CopyTo(h);
         if (lengths.IsEmpty) return;
         for (int b = 0; b < batch; b++)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Recur.Kernels;
 
 namespace Recur.Training;
 
@@ -25,7 +26,7 @@ public static class SoftmaxCrossEntropy
             float max = TensorPrimitives.Max(x);
             float xt = x[target];
             TensorPrimitives.Subtract(x, max, g);   // g may alias x: xt read before
-            TensorPrimitives.Exp(g, g);
+            VectorMath.Exp(g, g);
             float sum = TensorPrimitives.Sum(g);
             total += Math.Log(sum) - (xt - max);
             TensorPrimitives.Multiply(g, s / sum, g);
@@ -49,7 +50,7 @@ public static class SoftmaxCrossEntropy
             var x = logits.Slice(r * classes, classes);
             float max = TensorPrimitives.Max(x);
             TensorPrimitives.Subtract(x, max, e);
-            TensorPrimitives.Exp(e, e);
+            VectorMath.Exp(e, e);
             total += Math.Log(TensorPrimitives.Sum(e)) - (x[targets[r]] - max);
         }
         return total;
