@@ -21,6 +21,14 @@ internal static class LstmKernels
         ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m,
         ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
         int t, ReadOnlySpan<int> lengths)
+        => ForwardUnits(cell, batch, hidden, 0, hidden, gates, cPrev, c, tanhC, m, pI, pF, pO, t, lengths);
+
+    /// <summary><see cref="Forward"/> for hidden units [<paramref name="j0"/>, <paramref name="j1"/>) only
+    /// (the gate columns j, H+j, 2H+j, 3H+j of those units): a streaming step splits the units over threads.</summary>
+    public static void ForwardUnits(CellType cell, int batch, int hidden, int j0, int j1, Span<float> gates,
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m,
+        ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
+        int t, ReadOnlySpan<int> lengths)
     {
         int h = hidden;
         bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
@@ -31,14 +39,14 @@ internal static class LstmKernels
             var cr = c.Slice(b * h, h); var tc = tanhC.Slice(b * h, h); var mr = m.Slice(b * h, h);
             if (!lengths.IsEmpty && t >= lengths[b])
             {
-                cp.CopyTo(cr); // padded step: the state is kept
-                VectorMath.Tanh(cr, tc);
+                cp[j0..j1].CopyTo(cr[j0..j1]); // padded step: the state is kept
+                VectorMath.Tanh(cr[j0..j1], tc[j0..j1]);
                 continue;
             }
             // One fused pass per row: no intermediate spans, activations written back over the pre-activations.
-            int j = 0;
+            int j = j0;
             var one = Vector<float>.One;
-            for (; j <= h - Vector<float>.Count; j += Vector<float>.Count)
+            for (; j <= j1 - Vector<float>.Count; j += Vector<float>.Count)
             {
                 var cpv = new Vector<float>(cp.Slice(j));
                 var ai = new Vector<float>(a.Slice(j)); var af = new Vector<float>(a.Slice(h + j));
@@ -58,7 +66,7 @@ internal static class LstmKernels
                 i.CopyTo(a.Slice(j)); f.CopyTo(a.Slice(h + j)); g.CopyTo(a.Slice(2 * h + j)); o.CopyTo(a.Slice(3 * h + j));
                 cv.CopyTo(cr.Slice(j)); tcv.CopyTo(tc.Slice(j)); (o * tcv).CopyTo(mr.Slice(j));
             }
-            for (; j < h; j++)
+            for (; j < j1; j++)
             {
                 float cpj = cp[j], ai = a[j], af = a[h + j], ao = a[3 * h + j];
                 if (peephole) { ai += pI[j] * cpj; af += pF[j] * cpj; }

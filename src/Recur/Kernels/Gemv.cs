@@ -96,7 +96,7 @@ public static unsafe class Gemv
 
     /// <summary>Four dot products of x with four consecutive rows of W (x read once per chunk).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot4(float* x, float* w0, int ldw, int k, out float d0, out float d1, out float d2, out float d3)
+    internal static void Dot4(float* x, float* w0, int ldw, int k, out float d0, out float d1, out float d2, out float d3)
     {
         float* w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
         var a0 = Vector<float>.Zero; var a1 = Vector<float>.Zero; var a2 = Vector<float>.Zero; var a3 = Vector<float>.Zero;

@@ -30,6 +30,15 @@ internal sealed partial class RecurrentDirection
         else if (_cell == CellType.Gru) aux = Grow(ref _sAux, B * GH).AsSpan(0, B * GH);
         else if (_cell == CellType.GruResetBefore) aux = Grow(ref _sAux, B * H).AsSpan(0, B * H);
 
+        if (lstm && _proj == 0 && B <= Gemv.MaxRows)
+        {
+            // Tiny batch: products and cell update in one pass split by hidden units.
+            LstmStreamStep.Run(_cell, B, I, H, x, h, c, _wIh.Value.Span, _wHh.Value.Span, _bias.AsSpan(0, GH),
+                Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew);
+            hNew.CopyTo(h);
+            cNew.CopyTo(c);
+            return;
+        }
         for (int b = 0; b < B; b++) _bias.AsSpan(0, GH).CopyTo(gates.Slice(b * GH, GH));
         MultiplyTransposed(B, GH, I, x, I, _wIh.Value.Span, I, 1f, gates, GH);
         StepForward(0, B, gates, h, h, hNew, c, cNew, tanhC, m, aux, default);

@@ -36,6 +36,28 @@ public class RecurrentBehaviourTests
         return d;
     }
 
+    /// <summary>Widths at which the tiny-batch LSTM step splits its hidden units over threads (work ≥ the
+    /// parallel threshold), with a unit count that is not a multiple of 16 (136) and several batch sizes.</summary>
+    [Theory]
+    [InlineData(CellType.Lstm, 128, 1)]
+    [InlineData(CellType.Lstm, 136, 3)]
+    [InlineData(CellType.LstmPeephole, 136, 1)]
+    [InlineData(CellType.LstmCoupled, 128, 4)]
+    public void Wide_tiny_batch_lstm_streaming_equals_batch_forward(CellType cell, int hidden, int batch)
+    {
+        var o = new RecurrentOptions(cell, 33, hidden, NumLayers: 2);
+        var c = RefCase.Create(o, 5, batch, seed: 70 + hidden + batch);
+        var want = c.LayerForward();
+        var state = c.Layer.CreateState(batch, c.H0Tensor(), c.C0Tensor());
+        var output = new float[batch * hidden];
+        for (int t = 0; t < c.T; t++)
+        {
+            c.Layer.Step(c.X.AsSpan(t * batch * o.InputSize, batch * o.InputSize), state, output);
+            Compare.Close($"{c}: streamed output at t={t}", want.Output.TimeStep(t), output, Tol);
+        }
+        Compare.Close($"{c}: streamed final c", want.CN!.Span, state.C!.Span, Tol);
+    }
+
     [Theory]
     [MemberData(nameof(StreamingCases))]
     public void Streaming_steps_equal_batch_forward(CellType cell, int layers, int proj)
