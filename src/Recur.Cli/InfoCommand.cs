@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using Recur.Interop;
+using Recur.Models;
 using Recur.Tasks;
 
 namespace Recur.Cli;
@@ -18,6 +21,7 @@ public static class InfoCommand
         {
             string path = pr.GetValue(model)!;
             if (!File.Exists(path)) throw new UserException($"{path}: no such model file");
+            if (ModelKind(path) is { } kind && kind != "charlm") return DescribeOther(path, kind, pr.GetValue(json), stdout);
             var (m, file) = CharLmModel.LoadWithFile(path);
             var trainer = CharLmModel.TrainerMetadata(file);
             var c = m.Config;
@@ -67,5 +71,46 @@ public static class InfoCommand
             return CliApp.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>The <c>kind</c> of a Recur model file's config, or null when the header has none (the charlm loader then explains).</summary>
+    private static string? ModelKind(string path)
+    {
+        try
+        {
+            var meta = SafetensorsFile.ReadMetadata(path);
+            return meta.TryGetValue(ModelFile.ConfigKey, out var config) ? JsonNode.Parse(config)?["kind"]?.GetValue<string>() : null;
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or IOException) { return null; }
+    }
+
+    /// <summary>Any other kind (forecast, esn, layer, …): its config as stored, its tensors and parameter count.</summary>
+    private static int DescribeOther(string path, string kind, bool json, TextWriter stdout)
+    {
+        var file = SafetensorsFile.Read(path);
+        var config = JsonNode.Parse(file.Metadata[ModelFile.ConfigKey])!;
+        // Optimizer state of a checkpoint is not part of the model.
+        var tensors = file.Tensors.Where(t => !t.Name.StartsWith("optim.", StringComparison.Ordinal)).ToList();
+        long parameters = tensors.Where(t => t.DType is SafetensorsDType.F32 or SafetensorsDType.F64 or SafetensorsDType.F16 or SafetensorsDType.BF16)
+            .Sum(t => (long)t.ElementCount);
+        bool checkpoint = file.Metadata.ContainsKey(ModelFile.TrainerKey);
+        if (json)
+        {
+            CliCommon.WriteJson(stdout, new
+            {
+                model = path,
+                kind,
+                config,
+                parameters,
+                tensors = tensors.Select(t => new { name = t.Name, dtype = t.DType.HeaderName(), shape = t.Shape }),
+                checkpoint,
+            });
+            return CliApp.Ok;
+        }
+        stdout.WriteLine($"{path}: Recur model of kind '{kind}'");
+        stdout.WriteLine($"  config: {config.ToJsonString()}");
+        stdout.WriteLine($"  {parameters:N0} parameters{(checkpoint ? " (a checkpoint: training state included)" : "")}");
+        foreach (var t in tensors) stdout.WriteLine($"    {t.Name} {t.DType.HeaderName()} [{string.Join(", ", t.Shape)}]");
+        return CliApp.Ok;
     }
 }
