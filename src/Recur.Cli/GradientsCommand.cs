@@ -157,7 +157,7 @@ public static class GradientsCommand
             cv.Flow.Log10GradH.Select(v => double.IsFinite(v) ? v : floor).ToArray(), Dashed: cv.Setting.Cell.IsLstm())).ToList();
         LinePlot.Save(path, x, series,
             Inv($"Gradient flow through time, untrained, hidden {c.Hidden}, inputs N(0, {c.InputScale:0.###}²)"),
-            "T − k (steps back from the error)", "log10 ‖∂ε_T/∂h_k‖");
+            "T − k (steps back from the error)", "log10 ‖∂ε_T/∂h_k‖", legend: ScottPlot.Alignment.LowerLeft, height: 700);
     }
 
     private static string F(double v, string f) => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : "n/a";

@@ -35,12 +35,13 @@ public static class TaskCommand
         var flowEvery = new Option<int>("--gradient-flow-every") { Description = "Record gradient flow on a held-out batch every N updates (0: off)" };
         var keepGoing = new Option<bool>("--keep-going") { Description = "Train on after the task is solved, to the end of the budget" };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the training batches", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Threads for the matrix products (default: all cores; 1 is steadier on a busy machine)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var plot = new Option<string?>("--plot") { Description = "Write the learning curve (held-out and training loss, baseline) to this PNG" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with the curve and the outcome" };
 
         var cmd = new Command("task", "Train on a synthetic long-range task (adding problem, copy memory, temporal order) and report when it is solved.");
         cmd.Arguments.Add(name);
-        foreach (var o in new Option[] { length, cell, hidden, minutes, steps, clip, tbptt, init, forgetBias, scale, optimizer, lr, batch, evalEvery, heldOut, flowEvery, keepGoing, seed, plot, json })
+        foreach (var o in new Option[] { length, cell, hidden, minutes, steps, clip, tbptt, init, forgetBias, scale, optimizer, lr, batch, evalEvery, heldOut, flowEvery, keepGoing, seed, threads, plot, json })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
@@ -50,6 +51,7 @@ public static class TaskCommand
             try
             {
                 task = SyntheticTask.Create(parse.GetValue(name)!, parse.GetValue(length));
+                if (parse.GetValue(threads) < 1) throw new ArgumentException($"--threads must be at least 1, got {parse.GetValue(threads)}");
                 if (parse.GetValue(seed) < 0) throw new ArgumentException($"--seed must be ≥ 0, got {parse.GetValue(seed)}");
                 options = new SyntheticTaskOptions
                 {
@@ -77,6 +79,7 @@ public static class TaskCommand
             string? plotPath = parse.GetValue(plot);
             if (plotPath != null) GradientsCommand.CheckPlotPath(plotPath);
             bool asJson = parse.GetValue(json);
+            Recur.Kernels.Gemm.Threads = parse.GetValue(threads);
 
             SyntheticTaskTrainer trainer;
             try { trainer = new SyntheticTaskTrainer(task, options); }
