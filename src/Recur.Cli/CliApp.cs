@@ -49,6 +49,8 @@ public static class CliApp
         root.Subcommands.Add(InfoCommand.Build(stdout, stderr));
         root.Subcommands.Add(ImportCommand.Build(stdout, stderr));
         root.Subcommands.Add(ExportCommand.Build(stdout, stderr));
+        root.Subcommands.Add(GradientsCommand.Build(stdout, stderr));
+        root.Subcommands.Add(TaskCommand.Build(stdout, stderr));
         return root;
     }
 }

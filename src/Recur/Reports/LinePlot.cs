@@ -10,11 +10,11 @@ public static class LinePlot
 {
     /// <summary>
     /// Writes a PNG to <paramref name="path"/> (atomically: a temporary file, then a rename).
-    /// <paramref name="markers"/> adds labelled vertical lines (for example the prediction horizon).
+    /// <paramref name="markers"/> adds labelled vertical lines (for example the prediction horizon); <paramref name="legend"/> places the legend.
     /// </summary>
     public static void Save(string path, double[] x, IReadOnlyList<LineSeries> series, string title,
         string xLabel = "", string yLabel = "", IReadOnlyList<(double X, string Label)>? markers = null,
-        int width = 1200, int height = 500)
+        int width = 1200, int height = 500, Alignment legend = Alignment.UpperRight)
     {
         if (series.Count == 0) throw new ArgumentException("plot: no series");
         foreach (var s in series)
@@ -39,7 +39,7 @@ public static class LinePlot
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(legend);
 
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
