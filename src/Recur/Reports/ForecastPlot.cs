@@ -17,8 +17,8 @@ public static class ForecastPlot
     public static void Save(string path, Panel top, IReadOnlyList<double>? trainLoss, IReadOnlyList<double>? valLoss,
         int width = 1200, int height = 900)
     {
-        var mp = new Multiplot();
-        var p1 = mp.AddPlot();
+        var mp = new Multiplot();   // starts with one plot
+        var p1 = mp.Count() > 0 ? mp.GetPlot(0) : mp.AddPlot();
         if (top.Lower is not null && top.Upper is not null)
         {
             var band = p1.Add.FillY(top.X, top.Lower, top.Upper);
