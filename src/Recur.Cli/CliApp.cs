@@ -51,6 +51,7 @@ public static class CliApp
         root.Subcommands.Add(ExportCommand.Build(stdout, stderr));
         root.Subcommands.Add(GradientsCommand.Build(stdout, stderr));
         root.Subcommands.Add(TaskCommand.Build(stdout, stderr));
+        root.Subcommands.Add(ForecastCommand.Build(stdout, stderr));
         return root;
     }
 }

@@ -12,6 +12,8 @@ namespace Recur.Layers;
 /// <para><paramref name="SplitLayers"/> runs the stack as L one-layer <see cref="Recurrent"/> objects, which
 /// gives access to every layer's input and output (dropout between layers, the Pascanu penalty); it is
 /// implied by dropout with more than one layer. Parameter names do not change.</para>
+/// <para><paramref name="InputDropout"/> = false keeps dropout off the stack's input (a forecaster's few input
+/// columns), dropout stays between layers and before the head.</para>
 /// </summary>
 public sealed record SequentialOptions(
     CellType Cell,
@@ -24,7 +26,8 @@ public sealed record SequentialOptions(
     float Dropout = 0f,
     bool VariationalDropout = false,
     bool SplitLayers = false,
-    float RecurrentDropout = 0f)
+    float RecurrentDropout = 0f,
+    bool InputDropout = true)
 {
     public int StateSize => ProjSize > 0 ? ProjSize : HiddenSize;
     internal bool Split => SplitLayers || (Dropout > 0 && NumLayers > 1);
@@ -149,7 +152,7 @@ public sealed class Sequential
 
         if (options.Dropout > 0)
         {
-            _inputDropout = new Dropout(options.Dropout, options.VariationalDropout);
+            _inputDropout = options.InputDropout ? new Dropout(options.Dropout, options.VariationalDropout) : null;
             _outputDropout = new Dropout(options.Dropout, options.VariationalDropout);
         }
         _betweenDropout = new Dropout?[rnn.Count];
