@@ -67,7 +67,7 @@ internal sealed partial class RecurrentDirection
                     var tanhC = _tanhC.AsSpan(t * B * H, B * H);
                     if (recorder is not null)
                         recorder.Backward(_layer, _direction, t, Norm(dh), CellGradientNorm(B, gates, tanhC, dm, dc, t, len));
-                    LstmKernels.Backward(_cell, B, H, gates, cPrev, tanhC, dm, dc, dA,
+                    LstmKernelsParallel.Backward(_cell, B, H, gates, cPrev, tanhC, dm, dc, dA,
                         Span(_pI), Span(_pF), Span(_pO), GradSpan(_pI), GradSpan(_pF), GradSpan(_pO), cCur, t, len);
                     // dh₋ = (dA W_hh) ⊙ m; padded rows pass dh through.
                     Product(B, dA, GH, _packedHh!, 0f, dhNext, Ho);
