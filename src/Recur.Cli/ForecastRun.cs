@@ -72,7 +72,7 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
                 ["results"] = report.Results.Select(r => new Dictionary<string, object?>
                 {
                     ["name"] = r.Name, ["rmse"] = Num(r.Scores.Rmse), ["mae"] = Num(r.Scores.Mae), ["mape"] = Num(r.Scores.Mape),
-                    ["smape"] = Num(r.Scores.Smape), ["mase"] = Num(r.Scores.Mase),
+                    ["smape"] = Num(r.Scores.Smape), ["mase"] = Num(r.Scores.Mase), ["rmse_by_step"] = r.RmseByStep.Select(Num).ToArray(),
                 }).ToArray(),
                 ["not_beaten"] = report.NotBeaten.Select(b => b.Name).ToArray(),
                 ["interval_level"] = report.Level,
@@ -93,7 +93,7 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
 
     public static void PrintReport(TextWriter stdout, ForecastReport report)
     {
-        string steps = report.Horizon == 1 ? "one step ahead" : $"1…{report.Horizon} steps ahead from {report.TestPoints} origins";
+        string steps = report.Horizon == 1 ? "one step ahead" : $"1…{report.Horizon} steps ahead from each";
         string season = report.Season is { } m ? $"season {m}{(report.SeasonDetected ? " (detected)" : "")}" : "no season detected (MASE against persistence)";
         stdout.WriteLine();
         stdout.WriteLine($"test: {report.TestPoints} forecast origins, {steps}; {season}");
@@ -102,6 +102,12 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
         {
             var s = r.Scores;
             stdout.WriteLine($"{r.Name,-22}{F(s.Rmse),12}{F(s.Mae),12}{F(s.Mape, "F2"),9}{F(s.Smape, "F2"),9}{F(s.Mase, "F3"),8}");
+        }
+        if (report.Horizon > 1)
+        {
+            stdout.WriteLine("RMSE by step ahead:");
+            foreach (var r in report.Results)
+                stdout.WriteLine($"  {r.Name,-20}{string.Join(" ", r.RmseByStep.Select(v => F(v).PadLeft(9)))}");
         }
         stdout.WriteLine($"{report.Level * 100:0.#}% interval (MC dropout + validation residuals): covers {report.Coverage * 100:F1}% of test points, mean width {F(report.MeanIntervalWidth)}");
         var model = report.ModelResult;
