@@ -22,7 +22,7 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
         {
             stdout.WriteLine($"forecast {path} [{table.TargetName}]: {table.Count} rows; train {frame.ValStart - frame.First} points, " +
                              $"validation {frame.TestStart - frame.ValStart}, test {frame.Count - frame.TestStart}" +
-                             (table.Repaired.Count > 0 ? $"; {table.Repaired.Count} rows {(columns.Fill == FillMode.Drop ? "dropped" : "filled")} (first: line {table.Repaired[0].Line})" : ""));
+                             (table.Repaired.Count > 0 ? $"; {Repairs(table.Repaired)} (first: line {table.Repaired[0].Line})" : ""));
             stdout.WriteLine($"model: {config.Cell.ToUpperInvariant()} {config.Layers}×{config.Hidden}, dropout {F(config.Dropout)}, window {config.Window}, " +
                              $"{frame.InputSize} input{(frame.InputSize == 1 ? "" : "s")}, scale {config.Scale}{(config.Difference ? ", differenced" : "")}, " +
                              $"{(config.Horizon == 1 ? "one-step" : $"{config.Horizon} steps {config.Strategy}")}; {model.Network.ParameterCount} parameters");
@@ -126,6 +126,15 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
             $"{config.Cell.ToUpperInvariant()} RMSE {F(report.ModelResult.Scores.Rmse)}, {report.BestBaseline} {F(report.Results.First(r => r.Name == report.BestBaseline).Scores.Rmse)}",
             frame.Table.Dates is null ? "time step" : "date", frame.Table.TargetName, DateAxis: frame.Table.Dates is not null);
         ForecastPlot.Save(path, panel, summary.History.Select(e => e.TrainLoss).ToList(), summary.History.Select(e => e.ValLoss).ToList());
+    }
+
+    private static string Repairs(IReadOnlyList<RepairedRow> repaired)
+    {
+        int dropped = repaired.Count(r => r.Action == FillMode.Drop), filled = repaired.Count - dropped;
+        var parts = new List<string>();
+        if (filled > 0) parts.Add($"{filled} value{(filled == 1 ? "" : "s")} forward-filled");
+        if (dropped > 0) parts.Add($"{dropped} row{(dropped == 1 ? "" : "s")} dropped");
+        return string.Join(", ", parts);
     }
 
     private static double? Num(double v) => double.IsFinite(v) ? v : null;

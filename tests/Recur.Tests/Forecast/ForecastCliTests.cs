@@ -116,7 +116,7 @@ public class ForecastCliTests
         Assert.Single(stderr.Trim().Split('\n'));
         (code, var stdout, stderr) = Run(Tiny(dir, csv, "--fill", "forward"));
         Assert.True(code == 0, stderr);
-        Assert.Contains("1 rows filled (first: line 102)", stdout);
+        Assert.Contains("1 value forward-filled (first: line 102)", stdout);
     }
 
     [Fact]
