@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Recur.Cells;
 using Recur.Data;
-using Recur.Reports;
 using Recur.Tasks;
 using Recur.Training;
 
@@ -55,6 +54,7 @@ public static class ForecastCommand
         var level = new Option<double>("--level") { Description = "nominal coverage of the prediction interval", DefaultValueFactory = _ => 0.9 };
         var mcSamples = new Option<int>("--mc-samples") { Description = "Monte-Carlo dropout passes for the interval", DefaultValueFactory = _ => 100 };
         var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "threads for the matrix products (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string>("--out") { Description = "model file", DefaultValueFactory = _ => "forecast.safetensors" };
         var plot = new Option<string?>("--plot") { Description = "PNG: test range (actual, forecast, interval, best baseline) and loss curve" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
@@ -62,12 +62,15 @@ public static class ForecastCommand
         var train = new Command("train", "Train a recurrent forecaster on a CSV column and compare it with baselines on the test range.");
         train.Arguments.Add(csv);
         foreach (var o in new Option[] { target, date, dateParts, features, calendar, fill, window, horizon, strategy, testSize, valFraction, season, arOrder, scale,
-                     difference, cell, layers, hidden, dropout, epochs, minutes, batch, lr, schedule, minLr, clip, patience, level, mcSamples, seed, output, plot, json })
+                     difference, cell, layers, hidden, dropout, epochs, minutes, batch, lr, schedule, minLr, clip, patience, level, mcSamples, seed, threads, output, plot, json })
             train.Options.Add(o);
 
         train.SetAction(parse =>
         {
             string path = parse.GetValue(csv)!;
+            int nThreads = parse.GetValue(threads);
+            if (nThreads < 1) throw new UserException($"--threads must be at least 1, got {nThreads}");
+            Recur.Kernels.Gemm.Threads = nThreads;
             var columns = ForecastCli.Columns(parse.GetValue(target)!, parse.GetValue(date), parse.GetValue(dateParts), parse.GetValue(features), parse.GetValue(fill)!);
             bool cal = parse.GetValue(calendar);
             if (cal && columns.Date is null && columns.DateParts is null) throw new UserException("--calendar needs --date or --date-parts");

@@ -22,7 +22,7 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
         {
             stdout.WriteLine($"forecast {path} [{table.TargetName}]: {table.Count} rows; train {frame.ValStart - frame.First} points, " +
                              $"validation {frame.TestStart - frame.ValStart}, test {frame.Count - frame.TestStart}" +
-                             (table.Repaired.Count > 0 ? $"; {table.Repaired.Count} rows {(columns.Fill == FillMode.Drop ? "dropped" : "filled")} (first: line {table.Repaired[0].Line})" : ""));
+                             (table.Repaired.Count > 0 ? $"; {Repairs(table.Repaired)} (first: line {table.Repaired[0].Line})" : ""));
             stdout.WriteLine($"model: {config.Cell.ToUpperInvariant()} {config.Layers}×{config.Hidden}, dropout {F(config.Dropout)}, window {config.Window}, " +
                              $"{frame.InputSize} input{(frame.InputSize == 1 ? "" : "s")}, scale {config.Scale}{(config.Difference ? ", differenced" : "")}, " +
                              $"{(config.Horizon == 1 ? "one-step" : $"{config.Horizon} steps {config.Strategy}")}; {model.Network.ParameterCount} parameters");
@@ -72,7 +72,7 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
                 ["results"] = report.Results.Select(r => new Dictionary<string, object?>
                 {
                     ["name"] = r.Name, ["rmse"] = Num(r.Scores.Rmse), ["mae"] = Num(r.Scores.Mae), ["mape"] = Num(r.Scores.Mape),
-                    ["smape"] = Num(r.Scores.Smape), ["mase"] = Num(r.Scores.Mase),
+                    ["smape"] = Num(r.Scores.Smape), ["mase"] = Num(r.Scores.Mase), ["rmse_by_step"] = r.RmseByStep.Select(Num).ToArray(),
                 }).ToArray(),
                 ["not_beaten"] = report.NotBeaten.Select(b => b.Name).ToArray(),
                 ["interval_level"] = report.Level,
@@ -93,7 +93,7 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
 
     public static void PrintReport(TextWriter stdout, ForecastReport report)
     {
-        string steps = report.Horizon == 1 ? "one step ahead" : $"1…{report.Horizon} steps ahead from {report.TestPoints} origins";
+        string steps = report.Horizon == 1 ? "one step ahead" : $"1…{report.Horizon} steps ahead from each";
         string season = report.Season is { } m ? $"season {m}{(report.SeasonDetected ? " (detected)" : "")}" : "no season detected (MASE against persistence)";
         stdout.WriteLine();
         stdout.WriteLine($"test: {report.TestPoints} forecast origins, {steps}; {season}");
@@ -102,6 +102,12 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
         {
             var s = r.Scores;
             stdout.WriteLine($"{r.Name,-22}{F(s.Rmse),12}{F(s.Mae),12}{F(s.Mape, "F2"),9}{F(s.Smape, "F2"),9}{F(s.Mase, "F3"),8}");
+        }
+        if (report.Horizon > 1)
+        {
+            stdout.WriteLine("RMSE by step ahead:");
+            foreach (var r in report.Results)
+                stdout.WriteLine($"  {r.Name,-20}{string.Join(" ", r.RmseByStep.Select(v => F(v).PadLeft(9)))}");
         }
         stdout.WriteLine($"{report.Level * 100:0.#}% interval (MC dropout + validation residuals): covers {report.Coverage * 100:F1}% of test points, mean width {F(report.MeanIntervalWidth)}");
         var model = report.ModelResult;
@@ -120,6 +126,15 @@ internal sealed class ForecastRun(TextWriter stdout, TextWriter stderr, bool jso
             $"{config.Cell.ToUpperInvariant()} RMSE {F(report.ModelResult.Scores.Rmse)}, {report.BestBaseline} {F(report.Results.First(r => r.Name == report.BestBaseline).Scores.Rmse)}",
             frame.Table.Dates is null ? "time step" : "date", frame.Table.TargetName, DateAxis: frame.Table.Dates is not null);
         ForecastPlot.Save(path, panel, summary.History.Select(e => e.TrainLoss).ToList(), summary.History.Select(e => e.ValLoss).ToList());
+    }
+
+    private static string Repairs(IReadOnlyList<RepairedRow> repaired)
+    {
+        int dropped = repaired.Count(r => r.Action == FillMode.Drop), filled = repaired.Count - dropped;
+        var parts = new List<string>();
+        if (filled > 0) parts.Add($"{filled} value{(filled == 1 ? "" : "s")} forward-filled");
+        if (dropped > 0) parts.Add($"{dropped} row{(dropped == 1 ? "" : "s")} dropped");
+        return string.Join(", ", parts);
     }
 
     private static double? Num(double v) => double.IsFinite(v) ? v : null;

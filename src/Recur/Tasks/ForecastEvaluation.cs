@@ -15,8 +15,8 @@ public sealed record EvaluationSettings
     public ulong Seed { get; init; } = 1;
 }
 
-/// <summary>One forecaster's scores on the test points.</summary>
-public sealed record ScoredForecaster(string Name, ForecastScores Scores);
+/// <summary>One forecaster's scores on the test points, and its RMSE at each step ahead <c>[H]</c>.</summary>
+public sealed record ScoredForecaster(string Name, ForecastScores Scores, double[] RmseByStep);
 
 /// <summary>
 /// The test, judged honestly: every forecaster (the model and each baseline) forecasts the same (origin, step)
@@ -135,14 +135,32 @@ public static class ForecastEvaluation
                 width += 2 * half;
                 if (h == 0) { lower[i] = point[i, 0] - half; upper[i] = point[i, 0] + half; }
             }
-        var results = new List<ScoredForecaster> { new($"{model.Config.Cell.ToUpperInvariant()} model", ForecastMetrics.Score(actual, modelF, maseScale)) };
-        for (int b = 0; b < baselines.Count; b++) results.Add(new ScoredForecaster(baselines[b].Name, ForecastMetrics.Score(actual, baseF[b], maseScale)));
+        var results = new List<ScoredForecaster>
+        {
+            new($"{model.Config.Cell.ToUpperInvariant()} model", ForecastMetrics.Score(actual, modelF, maseScale), ByStep(actual, modelF, horizon)),
+        };
+        for (int b = 0; b < baselines.Count; b++)
+            results.Add(new ScoredForecaster(baselines[b].Name, ForecastMetrics.Score(actual, baseF[b], maseScale), ByStep(actual, baseF[b], horizon)));
         int best = 1 + Enumerable.Range(0, baselines.Count).MinBy(b => results[b + 1].Scores.Rmse);
 
         var step1 = Enumerable.Range(0, taus.Length).Select(i => i * horizon).ToArray();
         return new ForecastReport(horizon, taus.Length, season, detected, results, settings.Level, (double)inside / pairs, width / pairs, sigma,
             taus, step1.Select(k => actual[k]).ToArray(), step1.Select(k => modelF[k]).ToArray(), lower, upper,
             results[best].Name, step1.Select(k => baseF[best - 1][k]).ToArray());
+    }
+
+    // RMSE per step ahead over pairs laid out [origins, H].
+    private static double[] ByStep(double[] actual, double[] forecast, int horizon)
+    {
+        var r = new double[horizon];
+        int origins = actual.Length / horizon;
+        for (int h = 0; h < horizon; h++)
+        {
+            double s = 0;
+            for (int i = 0; i < origins; i++) { double e = forecast[i * horizon + h] - actual[i * horizon + h]; s += e * e; }
+            r[h] = Math.Sqrt(s / origins);
+        }
+        return r;
     }
 
     /// <summary>Φ⁻¹(p), the standard normal quantile (MathNet).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Recur.Cells;
 using Recur.Data;
 using Recur.Interop;
@@ -40,9 +41,9 @@ public sealed record ForecastConfig
     public double[] ResidualSigma { get; init; } = [];
     public int McSamples { get; init; } = 100;
 
-    public bool Recursive => Strategy == "recursive";
-    public int Outputs => Recursive ? 1 : Horizon;
-    public CellType CellType => CellTypes.Parse(Cell);
+    [JsonIgnore] public bool Recursive => Strategy == "recursive";
+    [JsonIgnore] public int Outputs => Recursive ? 1 : Horizon;
+    [JsonIgnore] public CellType CellType => CellTypes.Parse(Cell);
 
     public static string ParseStrategy(string name) => name.Trim().ToLowerInvariant() switch
     {

@@ -1,3 +1,4 @@
+using CsCheck;
 using Recur.Tasks;
 using Recur.Training;
 
@@ -17,6 +18,22 @@ public class BaselineAndMetricTests
         Assert.Equal(100 * (1 / 2.0 + 0 + 2 / 5.0 + 4 / 10.0) / 4, s.Mape, 12);
         Assert.Equal(100 * (2 * 1 / 3.0 + 0 + 2 * 2 / 12.0 + 2 * 4 / 16.0) / 4, s.Smape, 12);
         Assert.Equal(7 / 4.0 / 2, s.Mase, 12);
+    }
+
+    [Fact]
+    public void Scale_free_metrics_do_not_change_with_the_unit()
+    {
+        Gen.Select(Gen.Double[1, 100].Array[2, 30], Gen.Double[-5, 5], Gen.Double[0.01, 1000]).Sample((actual, shift, unit) =>
+        {
+            var predicted = actual.Select((a, i) => a + shift * Math.Sin(i)).ToArray();
+            var a1 = ForecastMetrics.Score(actual, predicted, 2);
+            var a2 = ForecastMetrics.Score(actual.Select(v => v * unit).ToArray(), predicted.Select(v => v * unit).ToArray(), 2 * unit);
+            Assert.Equal(a1.Rmse * unit, a2.Rmse, 1e-9 * (1 + a2.Rmse));
+            Assert.Equal(a1.Mase, a2.Mase, 1e-9);
+            Assert.Equal(a1.Mape, a2.Mape, 1e-9);
+            Assert.Equal(a1.Smape, a2.Smape, 1e-9);
+            Assert.True(a1.Mae <= a1.Rmse + 1e-12);
+        });
     }
 
     [Fact]

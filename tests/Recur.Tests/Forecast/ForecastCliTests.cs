@@ -66,6 +66,21 @@ public class ForecastCliTests
         var names = j.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["LSTM model", "persistence", "seasonal naive (25)", "drift", "AR(8)"], names);
         Assert.Equal(30, j.GetProperty("forecasts").GetInt32());
+        Assert.Equal(1, j.GetProperty("results")[0].GetProperty("rmse_by_step").GetArrayLength());
+    }
+
+    [Fact]
+    public void Multi_step_runs_report_the_error_at_each_step()
+    {
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = Run(Tiny(dir, SineCsv(dir), "--horizon", "3", "--strategy", "recursive", "--json"));
+        Assert.True(code == 0, stderr);
+        var j = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(28, j.GetProperty("forecasts").GetInt32());   // origins whose 3 steps all lie in the 30 test points
+        Assert.All(j.GetProperty("results").EnumerateArray(), r => Assert.Equal(3, r.GetProperty("rmse_by_step").GetArrayLength()));
+        (code, stdout, stderr) = Run(Tiny(dir, SineCsv(dir), "--horizon", "3"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("RMSE by step ahead", stdout);
         Assert.InRange(j.GetProperty("interval_coverage").GetDouble(), 0, 1);
     }
 
@@ -101,7 +116,7 @@ public class ForecastCliTests
         Assert.Single(stderr.Trim().Split('\n'));
         (code, var stdout, stderr) = Run(Tiny(dir, csv, "--fill", "forward"));
         Assert.True(code == 0, stderr);
-        Assert.Contains("1 rows filled (first: line 102)", stdout);
+        Assert.Contains("1 value forward-filled (first: line 102)", stdout);
     }
 
     [Fact]

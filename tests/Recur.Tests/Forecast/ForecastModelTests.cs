@@ -70,6 +70,17 @@ public class ForecastModelTests
     }
 
     [Fact]
+    public void A_minutes_budget_stops_training_by_time()
+    {
+        var config = new ForecastConfig { Hidden = 8, Layers = 1, Dropout = 0, Window = 10 };
+        var frame = new ForecastFrame(SeriesTable.FromValues(Sine(3000)), config.ToFrameSettings(testSize: 20));
+        var model = ForecastModel.Create(config, frame, 1);
+        var summary = new ForecastTrainer(model, frame, new ForecastTrainingOptions { Minutes = 0.01, Batch = 8 }).Run();
+        Assert.Equal("time budget", summary.StopReason);
+        Assert.InRange(summary.Seconds, 0.6, 30);   // generous: the machine is shared
+    }
+
+    [Fact]
     public void Nan_loss_stops_training_with_a_clear_message()
     {
         var y = Sine(200);
