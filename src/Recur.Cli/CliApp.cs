@@ -49,6 +49,7 @@ public static class CliApp
         root.Subcommands.Add(InfoCommand.Build(stdout, stderr));
         root.Subcommands.Add(ImportCommand.Build(stdout, stderr));
         root.Subcommands.Add(ExportCommand.Build(stdout, stderr));
+        root.Subcommands.Add(VisualizeCommand.Build(stdout, stderr));
         return root;
     }
 }
