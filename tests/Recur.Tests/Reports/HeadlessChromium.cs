@@ -33,6 +33,7 @@ internal static class HeadlessChromium
             UseShellExecute = false,
         };
         foreach (string a in new[] { "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
                      "--allow-file-access-from-files", $"--user-data-dir={profileDir}" }.Concat(args))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("chromium did not start");
