@@ -60,6 +60,23 @@ public class VisualizeCommandTests
         Assert.Contains("\"chosen\":[{\"l\":0,\"u\":3},{\"l\":0,\"u\":7}]", File.ReadAllText(dir.File("r.html")));
     }
 
+    [Fact]
+    public void GruCellsAreTheHiddenStateWithResetAndUpdateGates()
+    {
+        using var dir = new TempDir();
+        var (_, text) = Files(dir);
+        string model = dir.File("gru.safetensors");
+        var vocab = Recur.Data.Vocabulary.FromText(PlantedModels.Book);
+        Recur.Tasks.CharLmModel.Create(new Recur.Tasks.CharLmConfig { Cell = "gru", Embed = 6, Hidden = 9, Layers = 2 }, vocab, seed: 2).Save(model);
+        var (code, stdout, stderr) = Run("visualize", model, text, "--out", dir.File("g.html"), "--json", "--cells", "2:8");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal("h", doc.RootElement.GetProperty("cell_signal").GetString());
+        var gates = doc.RootElement.GetProperty("saturation")[1].GetProperty("gates");
+        Assert.Equal(["r", "z"], gates.EnumerateArray().Select(g => g.GetProperty("gate").GetString()!).ToArray());
+        Assert.Contains("\"initial\":{\"l\":1,\"u\":8}", File.ReadAllText(dir.File("g.html")));
+    }
+
     [Theory]
     [InlineData("--cells", "2:1", "layer 2 does not exist")]
     [InlineData("--cells", "12", "cell 12 does not exist")]
