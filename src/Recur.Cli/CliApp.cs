@@ -52,6 +52,7 @@ public static class CliApp
         root.Subcommands.Add(GradientsCommand.Build(stdout, stderr));
         root.Subcommands.Add(TaskCommand.Build(stdout, stderr));
         root.Subcommands.Add(ForecastCommand.Build(stdout, stderr));
+        root.Subcommands.Add(VisualizeCommand.Build(stdout, stderr));
         return root;
     }
 }
