@@ -94,7 +94,7 @@ public static class TaskCommand
             var result = trainer.Run(p =>
             {
                 if (asJson) return;
-                stdout.WriteLine(Inv($"{p.Step,8} {CliCommon.Duration(p.Seconds),8} {F(p.TrainLoss, "0.0000"),11} {F(p.TestLoss, "0.0000"),10} {F(p.TestMetric, task.MetricName == "mse" ? "0.0000" : "0.00%"),14}"));
+                stdout.WriteLine(Inv($"{p.Step,8} {CliCommon.Duration(p.Seconds),8} {Loss(p.TrainLoss),11} {Loss(p.TestLoss),10} {(task.MetricName == "mse" ? Loss(p.TestMetric) : F(p.TestMetric, "0.00%")),14}"));
                 var snaps = trainer.Monitor?.Snapshots;
                 for (; snaps != null && flowIndex < snaps.Count; flowIndex++)
                     stdout.WriteLine(Inv($"         gradient flow at update {snaps[flowIndex].Step}: slope {F(snaps[flowIndex].Slope, "+0.000;-0.000")} decades/step, max ρ(W_hh) {F(snaps[flowIndex].MaxSpectralRadius, "0.000")}"));
@@ -121,11 +121,11 @@ public static class TaskCommand
     private static string Outcome(SyntheticTask task, SyntheticTaskResult r)
     {
         if (r.Diverged) return Inv($"diverged after {r.Steps} updates ({CliCommon.Duration(r.Seconds)} of training): {r.Divergence}");
-        string fmt = task.MetricName == "mse" ? "0.0000" : "0.00%";
+        string Metric(double v) => task.MetricName == "mse" ? Loss(v) : F(v, "0.00%");
         if (r.Solved) return Inv($"solved at update {r.SolvedStep} after {r.SolvedSeconds:0.0} s of training ({task.SolvedCriterion}); {r.Steps / Math.Max(r.Seconds, 1e-9):0.0} updates/s, wall clock {r.WallSeconds:0.0} s");
         var last = r.Curve[^1];
         var best = task.MetricName == "mse" ? r.Curve.Min(p => p.TestMetric) : r.Curve.Max(p => p.TestMetric);
-        return Inv($"not solved in the budget ({r.StopReason}: {r.Steps} updates, {r.Seconds:0.0} s of training): last test {task.MetricName} {F(last.TestMetric, fmt)}, best {F(best, fmt)}; {task.SolvedCriterion} needed (baseline loss {task.BaselineLoss:0.0000})");
+        return Inv($"not solved in the budget ({r.StopReason}: {r.Steps} updates, {r.Seconds:0.0} s of training): last test {task.MetricName} {Metric(last.TestMetric)}, best {Metric(best)}; {task.SolvedCriterion} needed (baseline loss {task.BaselineLoss:0.0000})");
     }
 
     private static object JsonResult(SyntheticTask task, SyntheticTaskOptions o, SyntheticTaskResult r, string? plot, string outcome) => new
@@ -156,6 +156,9 @@ public static class TaskCommand
 
     private static string Budget(SyntheticTaskOptions o) =>
         o.Minutes > 0 && o.MaxSteps > 0 ? Inv($"{o.Minutes:0.##} min or {o.MaxSteps} updates") : o.Minutes > 0 ? Inv($"{o.Minutes:0.##} min") : $"{o.MaxSteps} updates";
+
+    /// <summary>A loss in fixed point, or in exponent form once it has exploded past 10⁴.</summary>
+    private static string Loss(double v) => F(v, Math.Abs(v) < 1e4 ? "0.0000" : "0.00e+00");
 
     private static double Finite(double v) => double.IsFinite(v) ? Math.Min(v, 1e6) : 1e6;
     private static string F(double v, string f) => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : "n/a";
