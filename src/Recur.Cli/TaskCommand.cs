@@ -145,13 +145,14 @@ public static class TaskCommand
     private static void WritePlot(string path, SyntheticTask task, SyntheticTaskOptions o, SyntheticTaskResult r)
     {
         var x = r.Curve.Select(p => (double)p.Step).ToArray();
-        var test = r.Curve.Select(p => Finite(p.TestLoss)).ToArray();
-        var train = r.Curve.Select(p => Finite(double.IsFinite(p.TrainLoss) ? p.TrainLoss : p.TestLoss)).ToArray();
-        var baseline = x.Select(_ => task.BaselineLoss).ToArray();
+        // log10: the curve spans the untrained loss, the baseline plateau and the solved level (decades apart).
+        var test = r.Curve.Select(p => Log(p.TestLoss)).ToArray();
+        var train = r.Curve.Select(p => Log(double.IsFinite(p.TrainLoss) ? p.TrainLoss : p.TestLoss)).ToArray();
+        var baseline = x.Select(_ => Math.Log10(task.BaselineLoss)).ToArray();
         var markers = r.SolvedStep is { } s ? new List<(double, string)> { (s, $"solved at {s}") } : null;
         LinePlot.Save(path, x, [new LineSeries("held-out loss", test), new LineSeries("training loss", train), new LineSeries("trivial baseline", baseline, Dashed: true)],
             Inv($"{task.Name} T = {task.Delay}: {o.Cell.CliName()} {o.Hidden}, {o.EffectiveInit.Name()}, {o.Optimizer.ToString().ToLowerInvariant()} {o.EffectiveLearningRate:G3}, clip {o.ClipNorm:G3}: {(r.Solved ? "solved" : r.Diverged ? "diverged" : "not solved")}"),
-            "update", task.MetricName == "mse" ? "MSE" : "cross-entropy (nats)", markers);
+            "update", task.MetricName == "mse" ? "log10 MSE" : "log10 cross-entropy (nats)", markers);
     }
 
     private static string Budget(SyntheticTaskOptions o) =>
@@ -160,7 +161,8 @@ public static class TaskCommand
     /// <summary>A loss in fixed point, or in exponent form once it has exploded past 10⁴.</summary>
     private static string Loss(double v) => F(v, Math.Abs(v) < 1e4 ? "0.0000" : "0.00e+00");
 
-    private static double Finite(double v) => double.IsFinite(v) ? Math.Min(v, 1e6) : 1e6;
+    /// <summary>log10 of a loss for the plot; a non-finite loss is drawn at 10⁴⁰ (above any float loss).</summary>
+    private static double Log(double v) => double.IsFinite(v) && v > 0 ? Math.Log10(v) : double.IsFinite(v) ? -10 : 40;
     private static string F(double v, string f) => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : "n/a";
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
     private static double? Num(double v) => double.IsFinite(v) ? v : null;
