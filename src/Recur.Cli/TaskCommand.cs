@@ -28,7 +28,7 @@ public static class TaskCommand
         var forgetBias = new Option<float>("--forget-bias") { Description = "LSTM forget-gate bias (not with chrono)", DefaultValueFactory = _ => 1f };
         var scale = new Option<double?>("--recurrent-scale") { Description = "Rescale W_hh to this spectral radius after initialisation" };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw, rmsprop or sgd (plain SGD shows the gradient's scale; Adam normalises it)", DefaultValueFactory = _ => "adam" };
-        var lr = new Option<float?>("--lr") { Description = "Learning rate (default 2e-3; sgd 1e-2)" };
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (default 3e-3; sgd 1e-2)" };
         var batch = new Option<int>("--batch") { Description = "Sequences per update", DefaultValueFactory = _ => 50 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate on the held-out set every N updates", DefaultValueFactory = _ => 50 };
         var heldOut = new Option<int>("--held-out") { Description = "Held-out sequences (a fixed set)", DefaultValueFactory = _ => 1000 };
