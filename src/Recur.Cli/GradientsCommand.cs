@@ -30,7 +30,7 @@ public static class GradientsCommand
 
     public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var cell = new Option<string?>("--cell") { Description = "Cells to compare, comma-separated (lstm, gru, rnn, rnn-relu, ...). Default: rnn (tanh, orthogonal) at ρ = 0.5, 1, 1.5; rnn-relu with W_hh = 1.5·I; lstm with forget bias 1; lstm with chrono init" };
+        var cell = new Option<string?>("--cell") { Description = "Cells to compare, comma-separated (lstm, gru, rnn, rnn-relu, ...). Default: rnn (tanh, orthogonal) at ρ = 0.5 (vanishes), 1, 1.5 (its units saturate, which caps the growth); rnn-relu with W_hh = 1.5·I (no saturation: explodes as 1.5^(T−k)); lstm with forget bias 1 (fades); lstm with chrono init (holds)" };
         var hidden = new Option<int>("--hidden") { Description = "Hidden units", DefaultValueFactory = _ => 128 };
         var length = new Option<int>("--length") { Description = "T, the steps the error travels back", DefaultValueFactory = _ => 100 };
         var scale = new Option<string?>("--recurrent-scale") { Description = "Spectral radii to rescale W_hh to, comma-separated (LSTM/GRU: the whole W_hh, so its largest gate block has this radius); 'none' keeps the initialisation. Default: 0.5,1.0,1.5 for rnn cells, none for gated cells" };

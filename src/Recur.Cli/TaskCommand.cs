@@ -28,7 +28,7 @@ public static class TaskCommand
         var forgetBias = new Option<float>("--forget-bias") { Description = "LSTM forget-gate bias (not with chrono)", DefaultValueFactory = _ => 1f };
         var scale = new Option<double?>("--recurrent-scale") { Description = "Rescale W_hh to this spectral radius after initialisation" };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw, rmsprop or sgd (plain SGD shows the gradient's scale; Adam normalises it)", DefaultValueFactory = _ => "adam" };
-        var lr = new Option<float?>("--lr") { Description = "Learning rate (default 2e-3; sgd 1e-2)" };
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (default 3e-3; sgd 1e-2)" };
         var batch = new Option<int>("--batch") { Description = "Sequences per update", DefaultValueFactory = _ => 50 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate on the held-out set every N updates", DefaultValueFactory = _ => 50 };
         var heldOut = new Option<int>("--held-out") { Description = "Held-out sequences (a fixed set)", DefaultValueFactory = _ => 1000 };
@@ -94,7 +94,7 @@ public static class TaskCommand
             var result = trainer.Run(p =>
             {
                 if (asJson) return;
-                stdout.WriteLine(Inv($"{p.Step,8} {CliCommon.Duration(p.Seconds),8} {F(p.TrainLoss, "0.0000"),11} {F(p.TestLoss, "0.0000"),10} {F(p.TestMetric, task.MetricName == "mse" ? "0.0000" : "0.00%"),14}"));
+                stdout.WriteLine(Inv($"{p.Step,8} {CliCommon.Duration(p.Seconds),8} {Loss(p.TrainLoss),11} {Loss(p.TestLoss),10} {(task.MetricName == "mse" ? Loss(p.TestMetric) : F(p.TestMetric, "0.00%")),14}"));
                 var snaps = trainer.Monitor?.Snapshots;
                 for (; snaps != null && flowIndex < snaps.Count; flowIndex++)
                     stdout.WriteLine(Inv($"         gradient flow at update {snaps[flowIndex].Step}: slope {F(snaps[flowIndex].Slope, "+0.000;-0.000")} decades/step, max ρ(W_hh) {F(snaps[flowIndex].MaxSpectralRadius, "0.000")}"));
@@ -121,11 +121,11 @@ public static class TaskCommand
     private static string Outcome(SyntheticTask task, SyntheticTaskResult r)
     {
         if (r.Diverged) return Inv($"diverged after {r.Steps} updates ({CliCommon.Duration(r.Seconds)} of training): {r.Divergence}");
-        string fmt = task.MetricName == "mse" ? "0.0000" : "0.00%";
+        string Metric(double v) => task.MetricName == "mse" ? Loss(v) : F(v, "0.00%");
         if (r.Solved) return Inv($"solved at update {r.SolvedStep} after {r.SolvedSeconds:0.0} s of training ({task.SolvedCriterion}); {r.Steps / Math.Max(r.Seconds, 1e-9):0.0} updates/s, wall clock {r.WallSeconds:0.0} s");
         var last = r.Curve[^1];
         var best = task.MetricName == "mse" ? r.Curve.Min(p => p.TestMetric) : r.Curve.Max(p => p.TestMetric);
-        return Inv($"not solved in the budget ({r.StopReason}: {r.Steps} updates, {r.Seconds:0.0} s of training): last test {task.MetricName} {F(last.TestMetric, fmt)}, best {F(best, fmt)}; {task.SolvedCriterion} needed (baseline loss {task.BaselineLoss:0.0000})");
+        return Inv($"not solved in the budget ({r.StopReason}: {r.Steps} updates, {r.Seconds:0.0} s of training): last test {task.MetricName} {Metric(last.TestMetric)}, best {Metric(best)}; {task.SolvedCriterion} needed (baseline loss {task.BaselineLoss:0.0000})");
     }
 
     private static object JsonResult(SyntheticTask task, SyntheticTaskOptions o, SyntheticTaskResult r, string? plot, string outcome) => new
@@ -145,19 +145,24 @@ public static class TaskCommand
     private static void WritePlot(string path, SyntheticTask task, SyntheticTaskOptions o, SyntheticTaskResult r)
     {
         var x = r.Curve.Select(p => (double)p.Step).ToArray();
-        var test = r.Curve.Select(p => Finite(p.TestLoss)).ToArray();
-        var train = r.Curve.Select(p => Finite(double.IsFinite(p.TrainLoss) ? p.TrainLoss : p.TestLoss)).ToArray();
-        var baseline = x.Select(_ => task.BaselineLoss).ToArray();
+        // log10: the curve spans the untrained loss, the baseline plateau and the solved level (decades apart).
+        var test = r.Curve.Select(p => Log(p.TestLoss)).ToArray();
+        var train = r.Curve.Select(p => Log(double.IsFinite(p.TrainLoss) ? p.TrainLoss : p.TestLoss)).ToArray();
+        var baseline = x.Select(_ => Math.Log10(task.BaselineLoss)).ToArray();
         var markers = r.SolvedStep is { } s ? new List<(double, string)> { (s, $"solved at {s}") } : null;
         LinePlot.Save(path, x, [new LineSeries("held-out loss", test), new LineSeries("training loss", train), new LineSeries("trivial baseline", baseline, Dashed: true)],
             Inv($"{task.Name} T = {task.Delay}: {o.Cell.CliName()} {o.Hidden}, {o.EffectiveInit.Name()}, {o.Optimizer.ToString().ToLowerInvariant()} {o.EffectiveLearningRate:G3}, clip {o.ClipNorm:G3}: {(r.Solved ? "solved" : r.Diverged ? "diverged" : "not solved")}"),
-            "update", task.MetricName == "mse" ? "MSE" : "cross-entropy (nats)", markers);
+            "update", task.MetricName == "mse" ? "log10 MSE" : "log10 cross-entropy (nats)", markers);
     }
 
     private static string Budget(SyntheticTaskOptions o) =>
         o.Minutes > 0 && o.MaxSteps > 0 ? Inv($"{o.Minutes:0.##} min or {o.MaxSteps} updates") : o.Minutes > 0 ? Inv($"{o.Minutes:0.##} min") : $"{o.MaxSteps} updates";
 
-    private static double Finite(double v) => double.IsFinite(v) ? Math.Min(v, 1e6) : 1e6;
+    /// <summary>A loss in fixed point, or in exponent form once it has exploded past 10⁴.</summary>
+    private static string Loss(double v) => F(v, Math.Abs(v) < 1e4 ? "0.0000" : "0.00e+00");
+
+    /// <summary>log10 of a loss for the plot; a non-finite loss is drawn at 10⁴⁰ (above any float loss).</summary>
+    private static double Log(double v) => double.IsFinite(v) && v > 0 ? Math.Log10(v) : double.IsFinite(v) ? -10 : 40;
     private static string F(double v, string f) => double.IsFinite(v) ? v.ToString(f, CultureInfo.InvariantCulture) : "n/a";
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
     private static double? Num(double v) => double.IsFinite(v) ? v : null;

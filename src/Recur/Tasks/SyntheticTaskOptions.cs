@@ -16,7 +16,7 @@ public sealed record SyntheticTaskOptions
     /// <summary>Rescale W_hh to this spectral radius after initialisation (null: leave it).</summary>
     public double? RecurrentScale { get; init; }
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
-    /// <summary>Null: 2e-3 for Adam/AdamW/RMSProp, 1e-2 for SGD.</summary>
+    /// <summary>Null: 3e-3 for Adam/AdamW/RMSProp, 1e-2 for SGD.</summary>
     public float? LearningRate { get; init; }
     public int Batch { get; init; } = 50;
     /// <summary>Global-norm clipping threshold (0: off).</summary>
@@ -36,7 +36,7 @@ public sealed record SyntheticTaskOptions
     public ulong Seed { get; init; } = 1;
 
     public InitScheme EffectiveInit => Init ?? (Cell.IsLstm() ? InitScheme.Chrono : InitScheme.Orthogonal);
-    public float EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Sgd ? 1e-2f : 2e-3f);
+    public float EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Sgd ? 1e-2f : 3e-3f);
 
     public void Validate()
     {

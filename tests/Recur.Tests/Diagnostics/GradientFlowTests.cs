@@ -117,7 +117,7 @@ public sealed class GradientFlowTests
     }
 
     [Fact]
-    public void Monitor_RecordsSnapshotsEveryN_AndGradientsStayUsableForTraining()
+    public void Monitor_RecordsSnapshotsEveryN_WithTheSameProbe()
     {
         var rnn = new Recurrent(new RecurrentOptions(CellType.Gru, 2, 8), seed: 1);
         var x = new Tensor(6, 3, 2);
