@@ -79,4 +79,26 @@ public class VectorMathTests
             if (big[i] > 0) Assert.Equal(1f, sb[i]);
         }
     }
+
+    [Fact]
+    public void Zero_maps_exactly_so_a_resting_tanh_rnn_stays_at_rest()
+    {
+        var z = new float[19];
+        var y = new float[19];
+        VectorMath.Tanh(z, y);
+        Assert.All(y, v => Assert.Equal(0f, v));
+        VectorMath.Sigmoid(z, y);
+        Assert.All(y, v => Assert.Equal(0.5f, v));
+        VectorMath.Exp(z, y);
+        Assert.All(y, v => Assert.Equal(1f, v));
+
+        // zero input, zero biases, ρ(W_hh) = 1.5: h stays exactly 0 (a tanh(0) ≠ 0 would grow into saturation)
+        var rnn = new Recur.Layers.Recurrent(new Recur.Layers.RecurrentOptions(Recur.Cells.CellType.RnnTanh, 3, 16));
+        foreach (var p in rnn.Parameters) if (p.Name.StartsWith("bias", StringComparison.Ordinal)) p.Value.Clear();
+        var w = rnn["weight_hh_l0"].Value.Span;
+        w.Clear();
+        for (int i = 0; i < 16; i++) w[i * 16 + i] = 1.5f;
+        var output = rnn.Forward(new Recur.Tensors.Tensor(200, 2, 3)).Output;
+        Assert.All(output.Span.ToArray(), v => Assert.Equal(0f, v));
+    }
 }
