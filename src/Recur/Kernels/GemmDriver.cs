@@ -237,6 +237,14 @@ public static partial class Gemm
     private static unsafe void SmallGemm<T>(Op opA, Op opB, int m, int n, int k, T alpha,
         T* a, int lda, T* b, int ldb, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // A single column of B and C (a matrix-vector product) with contiguous vectors: vectorise along K
+        // (dot products) or M (a sum of rows of A stored [K, M]) instead of along the one column.
+        bool bContiguous = opB == Op.Transpose || ldb == 1 || k == 1;
+        if (n == 1 && bContiguous && Vector.IsHardwareAccelerated)
+        {
+            if (opA == Op.None) { Gemv(m, k, alpha, a, lda, b, beta, c, ldc); return; }
+            if (ldc == 1) { GemvTransposed(m, k, alpha, a, lda, b, beta, c); return; }
+        }
         for (int i = 0; i < m; i++)
         {
             T* crow = c + (nint)i * ldc;
@@ -306,7 +314,43 @@ public static partial class Gemm
             }
         }
     }
+    /// <summary>c[i·ldc] = beta·c[i·ldc] + alpha·(A[i, :] · b), A stored [M, K], b contiguous.</summary>
+    private static unsafe void Gemv<T>(int m, int k, T alpha, T* a, int lda, T* b, T beta, T* c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = Vector<T>.Count;
+        for (int i = 0; i < m; i++)
+        {
+            T* row = a + (nint)i * lda;
+            var acc = Vector<T>.Zero;
+            int p = 0;
+            for (; p <= k - w; p += w) acc += Vector.Load(row + p) * Vector.Load(b + p);
+            T sum = Vector.Sum(acc);
+            for (; p < k; p++) sum += row[p] * b[p];
+            T* ci = c + (nint)i * ldc;
+            *ci = beta == T.Zero ? alpha * sum : alpha * sum + beta * *ci;
+        }
+    }
+
+    /// <summary>c = beta·c + alpha·Σ_p b[p]·A[p, :], A stored [K, M] (op(A) = Aᵀ), b and c contiguous.</summary>
+    private static unsafe void GemvTransposed<T>(int m, int k, T alpha, T* a, int lda, T* b, T beta, T* c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ScaleRow(c, m, beta);
+        int w = Vector<T>.Count;
+        for (int p = 0; p < k; p++)
+        {
+            T s = alpha * b[p];
+            if (s == T.Zero) continue;
+            T* row = a + (nint)p * lda;
+            var vs = new Vector<T>(s);
+            int i = 0;
+            for (; i <= m - w; i += w) Vector.Store(Vector.Load(c + i) + vs * Vector.Load(row + i), c + i);
+            for (; i < m; i++) c[i] += s * row[i];
+        }
+    }
 }
+
 
 /// <summary>Arguments of one GEMM call, shared by the threads that compute its parts.</summary>
 internal unsafe struct GemmArgs<T> where T : unmanaged

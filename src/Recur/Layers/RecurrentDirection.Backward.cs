@@ -25,98 +25,114 @@ internal sealed partial class RecurrentDirection
         if (lstm) { Grow(ref _dc, B * H); Grow(ref _dm, B * H); }
         if (_cell == CellType.Gru) Grow(ref _dAux, T * B * GH);
         if (_cell == CellType.GruResetBefore) Grow(ref _dRh, B * H);
+        if (_cell == CellType.Gru && _dropActive) Grow(ref _dhRec, B * H);
         if (P > 0) Grow(ref _dHs, T * B * P);
         PackBackward();
 
-        var dh = _dh.AsSpan(0, B * Ho);
+        CopyStateIn(dHN, s, B * Ho, _dhNext.AsSpan(0, B * Ho));
+        if (lstm) CopyStateIn(dCN, s, B * H, _dc.AsSpan(0, B * H));
+        // The peephole cell's gradients are sums over rows: its sweep stays in one piece.
+        RunRowGroups(B, splittable: recorder is null && _cell != CellType.LstmPeephole,
+            (b0, b1) => SweepBackward(T, B, b0, b1, dOutput, width, col, recorder));
+
         var dhNext = _dhNext.AsSpan(0, B * Ho);
         var dc = lstm ? _dc.AsSpan(0, B * H) : default;
-        CopyStateIn(dHN, s, B * Ho, dhNext);
-        if (lstm) CopyStateIn(dCN, s, B * H, dc);
+        dhNext.CopyTo(dH0.Span.Slice(s * B * Ho, B * Ho));
+        if (lstm) dc.CopyTo(dC0!.Span.Slice(s * B * H, B * H));
+        AccumulateWeightGradients(input, T, B);
+    }
+
+    /// <summary>The reverse steps for batch rows [<paramref name="b0"/>, <paramref name="b1"/>) (see <see cref="SweepForward"/>).</summary>
+    private void SweepBackward(int T, int B, int b0, int b1, float[] dOutput, int width, int col, IRecurrentRecorder? recorder)
+    {
+        int H = _hidden, Ho = _stateSize, GH = _gates * H, P = _proj, nb = b1 - b0;
+        bool lstm = _cell.IsLstm();
+        ReadOnlySpan<int> len = _lengths.Length == 0 ? default : _lengths.AsSpan(b0, nb);
+        // Scratch rows b0..b1 ([B, X] buffers); dhNext and dc hold ∂L/∂h_n, ∂L/∂c_n on entry.
+        var dh = _dh.AsSpan(b0 * Ho, nb * Ho);
+        var dhNext = _dhNext.AsSpan(b0 * Ho, nb * Ho);
+        var dc = lstm ? _dc.AsSpan(b0 * H, nb * H) : default;
         for (int step = 0; step < T; step++)
         {
             int t = Reverse ? step : T - 1 - step;
             // dh = ∂L/∂output_t (valid rows only: a padded output is a constant 0) + what flows back from t+1.
-            var dOutStep = dOutput.AsSpan(t * B * width, B * width);
-            for (int b = 0; b < B; b++)
+            var dOutStep = dOutput.AsSpan((t * B + b0) * width, nb * width);
+            for (int b = 0; b < nb; b++)
             {
                 var row = dh.Slice(b * Ho, Ho);
                 dhNext.Slice(b * Ho, Ho).CopyTo(row);
                 if (len.IsEmpty || t < len[b]) Elementwise.Add(row, dOutStep.Slice(b * width + col, Ho), row);
             }
-            var gates = _gateActs.AsSpan(t * B * GH, B * GH);
-            var dA = _dA.AsSpan(t * B * GH, B * GH);
-            var hPrev = _hs.AsSpan(PrevIndex(t) * B * Ho, B * Ho);
+            var gates = _gateActs.AsSpan((t * B + b0) * GH, nb * GH);
+            var dA = _dA.AsSpan((t * B + b0) * GH, nb * GH);
+            var hPrev = _hs.AsSpan((PrevIndex(t) * B + b0) * Ho, nb * Ho);
 
             switch (_cell)
             {
                 case CellType.Lstm or CellType.LstmPeephole or CellType.LstmCoupled:
                 {
-                    var dm = _dm.AsSpan(0, B * H);
+                    var dm = _dm.AsSpan(b0 * H, nb * H);
                     if (P > 0)
                     {
                         // h = m W_hrᵀ: dm = dh W_hr; dh kept (padded rows zeroed) for dW_hr = Σ dhᵀ m.
-                        var dHsStep = _dHs.AsSpan(t * B * P, B * P);
+                        var dHsStep = _dHs.AsSpan((t * B + b0) * P, nb * P);
                         dh.CopyTo(dHsStep);
-                        ZeroFinishedRows(t, B, P, dHsStep, len);
-                        Product(B, dHsStep, P, _packedHr!, 0f, dm, H);
+                        ZeroFinishedRows(t, nb, P, dHsStep, len);
+                        Product(nb, dHsStep, P, _packedHr!, 0f, dm, H);
                     }
                     else dh.CopyTo(dm);
-                    var cPrev = _cs.AsSpan(PrevIndex(t) * B * H, B * H);
-                    var cCur = _cs.AsSpan(CurIndex(t) * B * H, B * H);
-                    var tanhC = _tanhC.AsSpan(t * B * H, B * H);
+                    var cPrev = _cs.AsSpan((PrevIndex(t) * B + b0) * H, nb * H);
+                    var cCur = _cs.AsSpan((CurIndex(t) * B + b0) * H, nb * H);
+                    var tanhC = _tanhC.AsSpan((t * B + b0) * H, nb * H);
                     if (recorder is not null)
-                        recorder.Backward(_layer, _direction, t, Norm(dh), CellGradientNorm(B, gates, tanhC, dm, dc, t, len));
-                    LstmKernelsParallel.Backward(_cell, B, H, gates, cPrev, tanhC, dm, dc, dA,
+                        recorder.Backward(_layer, _direction, t, Norm(dh), CellGradientNorm(nb, gates, tanhC, dm, dc, t, len));
+                    LstmKernelsParallel.Backward(_cell, nb, H, gates, cPrev, tanhC, dm, dc, dA,
                         Span(_pI), Span(_pF), Span(_pO), GradSpan(_pI), GradSpan(_pF), GradSpan(_pO), cCur, t, len);
                     // dh₋ = (dA W_hh) ⊙ m; padded rows pass dh through.
-                    Product(B, dA, GH, _packedHh!, 0f, dhNext, Ho);
-                    MaskRecurrentGradient(B, dhNext);
-                    PassThroughFinishedRows(t, B, Ho, dh, dhNext, len);
+                    Product(nb, dA, GH, _packedHh!, 0f, dhNext, Ho);
+                    MaskRecurrentGradient(b0, nb, dhNext);
+                    PassThroughFinishedRows(t, nb, Ho, dh, dhNext, len);
                     break;
                 }
                 case CellType.Gru:
                 {
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
-                    var dAux = _dAux.AsSpan(t * B * GH, B * GH);
-                    GruKernels.BackwardResetAfter(B, H, gates, AuxStep(t, B), hPrev, dh, dA, dAux, dhNext, t, len);
+                    var dAux = _dAux.AsSpan((t * B + b0) * GH, nb * GH);
+                    GruKernels.BackwardResetAfter(nb, H, gates, AuxStep(t, B, b0, nb), hPrev, dh, dA, dAux, dhNext, t, len);
                     if (_dropActive)
                     {
                         // dh₋ += (dAux W_hh) ⊙ m
-                        var dhRec = Grow(ref _dhRec, B * H).AsSpan(0, B * H);
-                        Product(B, dAux, GH, _packedHh!, 0f, dhRec, H);
-                        MaskRecurrentGradient(B, dhRec);
+                        var dhRec = _dhRec.AsSpan(b0 * H, nb * H);
+                        Product(nb, dAux, GH, _packedHh!, 0f, dhRec, H);
+                        MaskRecurrentGradient(b0, nb, dhRec);
                         Elementwise.Add(dhNext, dhRec, dhNext);
                     }
-                    else Product(B, dAux, GH, _packedHh!, 1f, dhNext, H);
+                    else Product(nb, dAux, GH, _packedHh!, 1f, dhNext, H);
                     break;
                 }
                 case CellType.GruResetBefore:
                 {
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
-                    var dRh = _dRh.AsSpan(0, B * H);
-                    GruKernels.BackwardResetBeforeOutput(B, H, gates, hPrev, dh, dA, dhNext, t, len);
+                    var dRh = _dRh.AsSpan(b0 * H, nb * H);
+                    GruKernels.BackwardResetBeforeOutput(nb, H, gates, hPrev, dh, dA, dhNext, t, len);
                     // d(r⊙h₋) = dA_n W_hn
-                    Product(B, dA.Slice(2 * H), GH, _packedHn!, 0f, dRh, H);
-                    GruKernels.BackwardResetBeforeGates(B, H, gates, hPrev, dRh, dA, dhNext, t, len);
-                    Product(B, dA, GH, _packedHh!, 1f, dhNext, H);
+                    Product(nb, dA.Slice(2 * H), GH, _packedHn!, 0f, dRh, H);
+                    GruKernels.BackwardResetBeforeGates(nb, H, gates, hPrev, dRh, dA, dhNext, t, len);
+                    Product(nb, dA, GH, _packedHh!, 1f, dhNext, H);
                     break;
                 }
                 default:
                 {
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
-                    RnnKernels.Backward(_cell, B, H, gates, dh, dA, t, len);
-                    Product(B, dA, H, _packedHh!, 0f, dhNext, H);
-                    MaskRecurrentGradient(B, dhNext);
-                    PassThroughFinishedRows(t, B, H, dh, dhNext, len);
+                    RnnKernels.Backward(_cell, nb, H, gates, dh, dA, t, len);
+                    Product(nb, dA, H, _packedHh!, 0f, dhNext, H);
+                    MaskRecurrentGradient(b0, nb, dhNext);
+                    PassThroughFinishedRows(t, nb, H, dh, dhNext, len);
                     break;
                 }
             }
         }
 
-        dhNext.CopyTo(dH0.Span.Slice(s * B * Ho, B * Ho));
-        if (lstm) dc.CopyTo(dC0!.Span.Slice(s * B * H, B * H));
-        AccumulateWeightGradients(input, T, B);
     }
 
     /// <summary>Weight gradients as big GEMMs over all steps (DESIGN.md §3.3).</summary>
@@ -164,12 +180,11 @@ internal sealed partial class RecurrentDirection
     }
 
     /// <summary>d(m ⊙ h₋) → dh₋: rows times the recurrent-dropout mask (no-op without dropout).</summary>
-    private void MaskRecurrentGradient(int B, Span<float> dhRec)
+    private void MaskRecurrentGradient(int b0, int rows, Span<float> dhRec)
     {
         if (!_dropActive) return;
         int Ho = _stateSize;
-        for (int b = 0; b < B; b++)
-            Elementwise.Multiply(dhRec.Slice(b * Ho, Ho), _dropMask.AsSpan(b * Ho, Ho), dhRec.Slice(b * Ho, Ho));
+        Elementwise.Multiply(dhRec, _dropMask.AsSpan(b0 * Ho, rows * Ho), dhRec);
     }
 
     private static ReadOnlySpan<float> Span(Parameter? p) => p is null ? default : p.Value.Span;

@@ -33,48 +33,59 @@ internal sealed partial class RecurrentDirection
         for (int r = 0; r < T * B; r++) _bias.AsSpan(0, GH).CopyTo(xp.Slice(r * GH, GH));
         Gemm.Sgemm(Op.None, Op.Transpose, T * B, GH, I, 1f, input.AsSpan(0, T * B * I), I, _wIh.Value.Span, I, 1f, xp, GH);
 
-        ReadOnlySpan<int> len = _lengths;
-        for (int step = 0; step < T; step++)
-        {
-            int t = Reverse ? T - 1 - step : step;
-            var hPrev = _hs.AsSpan(PrevIndex(t) * B * Ho, B * Ho);
-            var hCur = _hs.AsSpan(CurIndex(t) * B * Ho, B * Ho);
-            var gates = _gateActs.AsSpan(t * B * GH, B * GH);
-            ReadOnlySpan<float> hRec = hPrev;
-            if (_dropActive)
-            {
-                // m ⊙ h₋ [B, Hout], kept for dW_hh
-                var dropped = _hDropped.AsSpan(t * B * Ho, B * Ho);
-                for (int b = 0; b < B; b++)
-                    Elementwise.Multiply(hPrev.Slice(b * Ho, Ho), _dropMask.AsSpan(b * Ho, Ho), dropped.Slice(b * Ho, Ho));
-                hRec = dropped;
-            }
-            StepForward(t, B, gates, hPrev, hRec, hCur,
-                lstm ? _cs.AsSpan(PrevIndex(t) * B * H, B * H) : default,
-                lstm ? _cs.AsSpan(CurIndex(t) * B * H, B * H) : default,
-                lstm ? _tanhC.AsSpan(t * B * H, B * H) : default,
-                _proj > 0 ? _ms.AsSpan(t * B * H, B * H) : default,
-                AuxStep(t, B), len);
-
-            // output[t, b, col..col+Ho) = h_t, or 0 past the sequence's length
-            var outStep = output.AsSpan(t * B * width, B * width);
-            for (int b = 0; b < B; b++)
-            {
-                var dst = outStep.Slice(b * width + col, Ho);
-                if (!len.IsEmpty && t >= len[b]) dst.Clear(); else hCur.Slice(b * Ho, Ho).CopyTo(dst);
-            }
-            recorder?.Forward(_layer, _direction, t, hCur, lstm ? _cs.AsSpan(CurIndex(t) * B * H, B * H) : default, gates);
-        }
+        RunRowGroups(B, splittable: recorder is null, (b0, b1) => SweepForward(T, B, b0, b1, output, width, col, recorder));
 
         int final = Reverse ? 0 : T;
         _hs.AsSpan(final * B * Ho, B * Ho).CopyTo(hN.Span.Slice(s * B * Ho, B * Ho));
         if (lstm) _cs.AsSpan(final * B * H, B * H).CopyTo(cN!.Span.Slice(s * B * H, B * H));
     }
 
-    private Span<float> AuxStep(int t, int B) => _cell switch
+    /// <summary>
+    /// The forward steps for batch rows [<paramref name="b0"/>, <paramref name="b1"/>): rows never interact
+    /// within a sweep, so row groups can run on different threads with no hand-off between steps.
+    /// </summary>
+    private void SweepForward(int T, int B, int b0, int b1, float[] output, int width, int col, IRecurrentRecorder? recorder)
     {
-        CellType.Gru => _aux.AsSpan(t * B * 3 * _hidden, B * 3 * _hidden),
-        CellType.GruResetBefore => _aux.AsSpan(t * B * _hidden, B * _hidden),
+        int H = _hidden, Ho = _stateSize, GH = _gates * H, nb = b1 - b0;
+        bool lstm = _cell.IsLstm();
+        ReadOnlySpan<int> len = _lengths.Length == 0 ? default : _lengths.AsSpan(b0, nb);
+        for (int step = 0; step < T; step++)
+        {
+            int t = Reverse ? T - 1 - step : step;
+            // Rows b0..b1 of step t: one contiguous block of every [T(+1), B, X] buffer.
+            var hPrev = _hs.AsSpan((PrevIndex(t) * B + b0) * Ho, nb * Ho);
+            var hCur = _hs.AsSpan((CurIndex(t) * B + b0) * Ho, nb * Ho);
+            var gates = _gateActs.AsSpan((t * B + b0) * GH, nb * GH);
+            ReadOnlySpan<float> hRec = hPrev;
+            if (_dropActive)
+            {
+                // m ⊙ h₋ [rows, Hout], kept for dW_hh
+                var dropped = _hDropped.AsSpan((t * B + b0) * Ho, nb * Ho);
+                Elementwise.Multiply(hPrev, _dropMask.AsSpan(b0 * Ho, nb * Ho), dropped);
+                hRec = dropped;
+            }
+            StepForward(t, nb, gates, hPrev, hRec, hCur,
+                lstm ? _cs.AsSpan((PrevIndex(t) * B + b0) * H, nb * H) : default,
+                lstm ? _cs.AsSpan((CurIndex(t) * B + b0) * H, nb * H) : default,
+                lstm ? _tanhC.AsSpan((t * B + b0) * H, nb * H) : default,
+                _proj > 0 ? _ms.AsSpan((t * B + b0) * H, nb * H) : default,
+                AuxStep(t, B, b0, nb), len);
+
+            // output[t, b, col..col+Ho) = h_t, or 0 past the sequence's length
+            var outStep = output.AsSpan((t * B + b0) * width, nb * width);
+            for (int b = 0; b < nb; b++)
+            {
+                var dst = outStep.Slice(b * width + col, Ho);
+                if (!len.IsEmpty && t >= len[b]) dst.Clear(); else hCur.Slice(b * Ho, Ho).CopyTo(dst);
+            }
+            recorder?.Forward(_layer, _direction, t, hCur, lstm ? _cs.AsSpan((CurIndex(t) * B + b0) * H, nb * H) : default, gates);
+        }
+    }
+
+    private Span<float> AuxStep(int t, int B, int b0, int rows) => _cell switch
+    {
+        CellType.Gru => _aux.AsSpan((t * B + b0) * 3 * _hidden, rows * 3 * _hidden),
+        CellType.GruResetBefore => _aux.AsSpan((t * B + b0) * _hidden, rows * _hidden),
         _ => default,
     };
 

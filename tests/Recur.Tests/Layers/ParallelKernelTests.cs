@@ -6,6 +6,7 @@ using Recur.Tensors;
 namespace Recur.Tests.Layers;
 
 /// <summary>Steps large enough for the threaded gate kernels (B·H ≥ 16K) give what one thread gives.</summary>
+[Collection(nameof(Recur.Tests.Kernels.GlobalGemmSettings))]
 public class ParallelKernelTests
 {
     [Theory]

@@ -1,0 +1,54 @@
+using Recur.Kernels;
+
+namespace Recur.Layers;
+
+internal sealed partial class RecurrentDirection
+{
+    /// <summary>
+    /// Fewest rows per group. Below this the per-step products would leave the packed GEMM (whose result for a
+    /// row does not depend on the other rows) for dot products, and the micro-kernel's 8-row panels would run
+    /// half empty.
+    /// </summary>
+    internal const int MinRowsPerGroup = 8;
+
+    /// <summary>Largest per-step work (B·G·H·Hout multiply-adds) that is split by rows; above it the per-step
+    /// products are split by columns (each core keeps its half of W_hh in its own cache). Not const: tests and
+    /// benchmarks move it.</summary>
+    internal static long MaxRowSplitWork = 48L * 1024 * 1024;
+
+    private static long s_splitSweeps;
+
+    /// <summary>Sweeps split into row groups so far in this process (for tests).</summary>
+    internal static long SplitSweeps => Interlocked.Read(ref s_splitSweeps);
+
+    /// <summary>
+    /// Runs a sweep over the batch rows, split into one row group per GEMM thread when that pays: the rows of a
+    /// batch never interact within a sweep, so each thread then runs every time step of its own rows with no
+    /// hand-off between threads (the per-step products and gate kernels of a small layer are a few microseconds:
+    /// a barrier per step would cost as much). Each group's numbers are exactly those of the whole-batch sweep.
+    /// Not split: with a recorder (it sees whole-batch steps), a batch too small for two groups, large steps, or
+    /// when the GEMM threads are busy with another caller (the groups then run here, one after the other).
+    /// </summary>
+    private void RunRowGroups(int B, bool splittable, Action<int, int> sweep)
+    {
+        int groups = Math.Min(Gemm.Threads, B / MinRowsPerGroup);
+        long work = (long)B * _gates * _hidden * _stateSize;
+        if (!splittable || groups < 2 || work > MaxRowSplitWork)
+        {
+            sweep(0, B);
+            return;
+        }
+        Interlocked.Increment(ref s_splitSweeps);
+        var job = new RowGroupJob(sweep, B, groups);
+        if (!GemmThreadPool.TryRunParts(job, groups))
+            for (int g = 0; g < groups; g++) job.RunPart(g);
+    }
+
+    /// <summary>Group g of <c>groups</c>: rows [B·g/groups, B·(g+1)/groups), rounded to whole 8-row panels.</summary>
+    private sealed class RowGroupJob(Action<int, int> sweep, int batch, int groups) : GemmThreadPool.IParts
+    {
+        public void RunPart(int part) => sweep(Bound(part), Bound(part + 1));
+
+        private int Bound(int g) => g == groups ? batch : Math.Min(batch, batch * g / groups / MinRowsPerGroup * MinRowsPerGroup);
+    }
+}
