@@ -87,20 +87,29 @@ public class RowGroupTests
     public void Small_batches_and_large_steps_are_not_split()
     {
         int savedThreads = Gemm.Threads;
+        long savedWork = RecurrentDirection.MaxRowSplitWork;
         try
         {
             Gemm.Threads = 2;
             long before = RecurrentDirection.SplitSweeps;
             // 15 rows: not two groups of 8.
-            var small = new Recurrent(new RecurrentOptions(CellType.Lstm, 3, 8), seed: 1);
-            small.Forward(Random(new Random(1), 4, 15, 3));
+            new Recurrent(new RecurrentOptions(CellType.Lstm, 3, 8), seed: 1).Forward(Random(new Random(1), 4, 15, 3));
             Assert.Equal(before, RecurrentDirection.SplitSweeps);
-            // 64×4·512·512 multiply-adds per step: split by columns instead.
-            var large = new Recurrent(new RecurrentOptions(CellType.Lstm, 3, 512), seed: 1);
-            large.Forward(Random(new Random(1), 2, 64, 3));
+            // 16 rows, 16·4·8·8 multiply-adds per step: above a lowered limit, split by columns instead.
+            var layer = new Recurrent(new RecurrentOptions(CellType.Lstm, 3, 8), seed: 1);
+            var x = Random(new Random(1), 4, 16, 3);
+            RecurrentDirection.MaxRowSplitWork = 16 * 4 * 8 * 8 - 1;
+            layer.Forward(x);
             Assert.Equal(before, RecurrentDirection.SplitSweeps);
+            RecurrentDirection.MaxRowSplitWork = 16 * 4 * 8 * 8;
+            layer.Forward(x);
+            Assert.Equal(before + 1, RecurrentDirection.SplitSweeps);
         }
-        finally { Gemm.Threads = savedThreads; }
+        finally
+        {
+            Gemm.Threads = savedThreads;
+            RecurrentDirection.MaxRowSplitWork = savedWork;
+        }
     }
 
     private static Tensor Random(Random rnd, params int[] shape)
