@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Recur.Kernels;
 
 namespace Recur.Cells;
@@ -30,8 +31,12 @@ internal static class LstmKernels
         ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
         int t, ReadOnlySpan<int> lengths)
     {
-        int h = hidden;
+        int h = hidden, n = Vector<float>.Count;
         bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
+        // The last H mod n units of a row go through the same vector code, padded with zeros in this scratch:
+        // a scalar tail would call the C library's tanh (≈ 20 ns each), which for H = 50 costs more than the
+        // vectorised 48 units.
+        Span<float> tail = stackalloc float[8 * n];
         for (int b = 0; b < batch; b++)
         {
             var a = gates.Slice(b * 4 * h, 4 * h);
@@ -45,42 +50,62 @@ internal static class LstmKernels
             }
             // One fused pass per row: no intermediate spans, activations written back over the pre-activations.
             int j = j0;
-            var one = Vector<float>.One;
-            for (; j <= j1 - Vector<float>.Count; j += Vector<float>.Count)
+            for (; j <= j1 - n; j += n)
             {
                 var cpv = new Vector<float>(cp.Slice(j));
                 var ai = new Vector<float>(a.Slice(j)); var af = new Vector<float>(a.Slice(h + j));
                 var ag = new Vector<float>(a.Slice(2 * h + j)); var ao = new Vector<float>(a.Slice(3 * h + j));
+                var (pi, pf, po) = peephole
+                    ? (new Vector<float>(pI.Slice(j)), new Vector<float>(pF.Slice(j)), new Vector<float>(pO.Slice(j)))
+                    : default;
+                Cell(peephole, coupled, cpv, ref ai, ref af, ref ag, ref ao, pi, pf, po, out var cv, out var tcv);
+                ai.CopyTo(a.Slice(j)); af.CopyTo(a.Slice(h + j)); ag.CopyTo(a.Slice(2 * h + j)); ao.CopyTo(a.Slice(3 * h + j));
+                cv.CopyTo(cr.Slice(j)); tcv.CopyTo(tc.Slice(j)); (ao * tcv).CopyTo(mr.Slice(j));
+            }
+            if (j < j1)
+            {
+                int r = j1 - j;
+                tail.Clear();
+                // scratch lanes: c₋, a_i, a_f, a_g, a_o, p_i, p_f, p_o
+                cp.Slice(j, r).CopyTo(tail);
+                for (int q = 0; q < 4; q++) a.Slice(q * h + j, r).CopyTo(tail.Slice((1 + q) * n));
                 if (peephole)
                 {
-                    ai += new Vector<float>(pI.Slice(j)) * cpv;
-                    af += new Vector<float>(pF.Slice(j)) * cpv;
+                    pI.Slice(j, r).CopyTo(tail.Slice(5 * n)); pF.Slice(j, r).CopyTo(tail.Slice(6 * n)); pO.Slice(j, r).CopyTo(tail.Slice(7 * n));
                 }
-                var f = VectorMath.Sigmoid(af);
-                var i = coupled ? one - f : VectorMath.Sigmoid(ai);
-                var g = VectorMath.Tanh(ag);
-                var cv = f * cpv + i * g;
-                var tcv = VectorMath.Tanh(cv);
-                if (peephole) ao += new Vector<float>(pO.Slice(j)) * cv;
-                var o = VectorMath.Sigmoid(ao);
-                i.CopyTo(a.Slice(j)); f.CopyTo(a.Slice(h + j)); g.CopyTo(a.Slice(2 * h + j)); o.CopyTo(a.Slice(3 * h + j));
-                cv.CopyTo(cr.Slice(j)); tcv.CopyTo(tc.Slice(j)); (o * tcv).CopyTo(mr.Slice(j));
-            }
-            for (; j < j1; j++)
-            {
-                float cpj = cp[j], ai = a[j], af = a[h + j], ao = a[3 * h + j];
-                if (peephole) { ai += pI[j] * cpj; af += pF[j] * cpj; }
-                float f = VectorMath.Sigmoid(af);
-                float i = coupled ? 1f - f : VectorMath.Sigmoid(ai);
-                float g = MathF.Tanh(a[2 * h + j]);
-                float cv = f * cpj + i * g;
-                float tcv = MathF.Tanh(cv);
-                if (peephole) ao += pO[j] * cv;
-                float o = VectorMath.Sigmoid(ao);
-                a[j] = i; a[h + j] = f; a[2 * h + j] = g; a[3 * h + j] = o;
-                cr[j] = cv; tc[j] = tcv; mr[j] = o * tcv;
+                var ai = new Vector<float>(tail.Slice(n)); var af = new Vector<float>(tail.Slice(2 * n));
+                var ag = new Vector<float>(tail.Slice(3 * n)); var ao = new Vector<float>(tail.Slice(4 * n));
+                Cell(peephole, coupled, new Vector<float>(tail), ref ai, ref af, ref ag, ref ao,
+                    new Vector<float>(tail.Slice(5 * n)), new Vector<float>(tail.Slice(6 * n)), new Vector<float>(tail.Slice(7 * n)),
+                    out var cv, out var tcv);
+                ReadOnlySpan<Vector<float>> outs = [ai, af, ag, ao];
+                for (int q = 0; q < 4; q++) { outs[q].CopyTo(tail); tail[..r].CopyTo(a.Slice(q * h + j)); }
+                cv.CopyTo(tail); tail[..r].CopyTo(cr.Slice(j));
+                tcv.CopyTo(tail); tail[..r].CopyTo(tc.Slice(j));
+                (ao * tcv).CopyTo(tail); tail[..r].CopyTo(mr.Slice(j));
             }
         }
+    }
+
+    /// <summary>One vector of units: pre-activations in <paramref name="i"/>, <paramref name="f"/>,
+    /// <paramref name="g"/>, <paramref name="o"/> → activations; the new cell state and its tanh out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Cell(bool peephole, bool coupled, Vector<float> cPrev, ref Vector<float> i, ref Vector<float> f,
+        ref Vector<float> g, ref Vector<float> o, Vector<float> pI, Vector<float> pF, Vector<float> pO,
+        out Vector<float> c, out Vector<float> tanhC)
+    {
+        if (peephole)
+        {
+            i += pI * cPrev;
+            f += pF * cPrev;
+        }
+        f = VectorMath.Sigmoid(f);
+        i = coupled ? Vector<float>.One - f : VectorMath.Sigmoid(i);
+        g = VectorMath.Tanh(g);
+        c = f * cPrev + i * g;
+        tanhC = VectorMath.Tanh(c);
+        if (peephole) o += pO * c;
+        o = VectorMath.Sigmoid(o);
     }
 
     /// <summary>

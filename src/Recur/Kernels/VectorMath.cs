@@ -63,7 +63,10 @@ public static class VectorMath
         CheckLengths(x.Length, y.Length);
         int i = 0, n = Vector<float>.Count;
         for (; i <= x.Length - n; i += n) Exp(new Vector<float>(x.Slice(i))).CopyTo(y.Slice(i));
-        for (; i < x.Length; i++) y[i] = MathF.Exp(x[i]);
+        if (i == x.Length) return;
+        Span<float> t = stackalloc float[n];
+        Exp(LoadTail(x, i, t)).CopyTo(t);
+        t[..(x.Length - i)].CopyTo(y[i..]);
     }
 
     /// <summary>y = σ(x) element-wise (y may alias x).</summary>
@@ -72,7 +75,10 @@ public static class VectorMath
         CheckLengths(x.Length, y.Length);
         int i = 0, n = Vector<float>.Count;
         for (; i <= x.Length - n; i += n) Sigmoid(new Vector<float>(x.Slice(i))).CopyTo(y.Slice(i));
-        for (; i < x.Length; i++) y[i] = Sigmoid(x[i]);
+        if (i == x.Length) return;
+        Span<float> t = stackalloc float[n];
+        Sigmoid(LoadTail(x, i, t)).CopyTo(t);
+        t[..(x.Length - i)].CopyTo(y[i..]);
     }
 
     /// <summary>y = tanh(x) element-wise (y may alias x).</summary>
@@ -81,7 +87,19 @@ public static class VectorMath
         CheckLengths(x.Length, y.Length);
         int i = 0, n = Vector<float>.Count;
         for (; i <= x.Length - n; i += n) Tanh(new Vector<float>(x.Slice(i))).CopyTo(y.Slice(i));
-        for (; i < x.Length; i++) y[i] = MathF.Tanh(x[i]);
+        if (i == x.Length) return;
+        Span<float> t = stackalloc float[n];
+        Tanh(LoadTail(x, i, t)).CopyTo(t);
+        t[..(x.Length - i)].CopyTo(y[i..]);
+    }
+
+    /// <summary>x[i..] (fewer than one vector) as a zero-padded vector: tails use the vector code too
+    /// (the same numbers as the body, and no call into the C library's tanh per element).</summary>
+    private static Vector<float> LoadTail(ReadOnlySpan<float> x, int i, Span<float> scratch)
+    {
+        scratch.Clear();
+        x[i..].CopyTo(scratch);
+        return new Vector<float>(scratch);
     }
 
     private static void CheckLengths(int x, int y)
