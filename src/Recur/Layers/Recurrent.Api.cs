@@ -20,9 +20,11 @@ public sealed partial class Recurrent
     /// Backward through the last <see cref="Forward"/>: given ∂L/∂output <c>[T, B, D·Hout]</c> and optionally
     /// ∂L/∂h_n, ∂L/∂c_n, returns ∂L/∂x, ∂L/∂h0, ∂L/∂c0 and adds every parameter's gradient into its Grad.
     /// The returned tensors belong to the layer and are overwritten by the next Backward of the same shape.
+    /// With <paramref name="inputGradient"/> false, ∂L/∂x is not computed (the returned X is zeros): for an input
+    /// that is data, this saves the dX = dA·W_ih product of the first layer (T·B·I·G·H multiply-adds).
     /// </summary>
-    public RecurrentGradients Backward(Tensor gradOutput, Tensor? gradHN = null, Tensor? gradCN = null)
-        => BackwardCore(gradOutput, gradHN, gradCN);
+    public RecurrentGradients Backward(Tensor gradOutput, Tensor? gradHN = null, Tensor? gradCN = null, bool inputGradient = true)
+        => BackwardCore(gradOutput, gradHN, gradCN, inputGradient);
 
     /// <summary>Batch-first convenience: <paramref name="x"/> <c>[B, T, I]</c>; the output is <c>[B, T, D·Hout]</c>.</summary>
     public RecurrentResult ForwardBatchFirst(Tensor x, Tensor? h0 = null, Tensor? c0 = null, int[]? lengths = null)

@@ -69,7 +69,7 @@ public sealed partial class Recurrent
         return new RecurrentResult(output, hN, cN);
     }
 
-    private RecurrentGradients BackwardCore(Tensor gradOutput, Tensor? gradHN, Tensor? gradCN)
+    private RecurrentGradients BackwardCore(Tensor gradOutput, Tensor? gradHN, Tensor? gradCN, bool inputGradient)
     {
         ArgumentNullException.ThrowIfNull(gradOutput);
         if (!_hasForward || _input is null) throw new InvalidOperationException("Backward called before Forward");
@@ -97,7 +97,8 @@ public sealed partial class Recurrent
             ForEachDirection(d => dirs[layer][d].Backward(layerIn, dOut, o.OutputSize, d * o.StateSize,
                 gradHN, gradCN, layer * o.Directions + d, dH0, dC0, recorder));
             float[] dIn = l == 0 ? dX.Data : Reuse(ref _layerInputGrads[l], T * B * o.OutputSize);
-            for (int d = 0; d < o.Directions; d++) dirs[l][d].AccumulateInputGradient(dIn, accumulate: d > 0);
+            if (l == 0 && !inputGradient) Array.Clear(dIn);
+            else for (int d = 0; d < o.Directions; d++) dirs[l][d].AccumulateInputGradient(dIn, accumulate: d > 0);
         }
         return new RecurrentGradients(dX, dH0, dC0);
     }

@@ -307,7 +307,8 @@ public sealed class Sequential
                 ReadOnlySpan<float> h0 = _h0[k].Length > 0 ? _h0[k].AsSpan(0, B * sz) : new float[B * sz];
                 pen += penalty.Apply(k, r, h0, _moduleOut[k].Data, dOut, T, B);
             }
-            var g = r.Backward(new Tensor(dOut, T, B, o.StateSize));
+            // The first module's ∂L/∂x is needed only to train an embedding; features are data.
+            var g = r.Backward(new Tensor(dOut, T, B, o.StateSize), inputGradient: k > 0 || Embedding is not null);
             dOut = g.X.Data;
             if (k > 0) _betweenDropout[k]?.Backward(dOut, dOut);
         }

@@ -609,4 +609,29 @@ public class RecurrentBehaviourTests
                         $"{cell} P={proj}: ‖∂L/∂h‖ at (layer {l}, direction {d}, t {t}) recorded {got:R}, finite differences {want:R}");
                 }
     }
+
+    [Fact]
+    public void Backward_without_the_input_gradient_gives_the_same_parameter_and_state_gradients()
+    {
+        var o = new RecurrentOptions(CellType.Lstm, 3, 5, NumLayers: 2, Bidirectional: true);
+        var rnd = new Random(8);
+        var x = new Tensor(4, 3, 3);
+        foreach (ref float v in x.Span) v = (float)(rnd.NextDouble() * 2 - 1);
+        var gOut = new Tensor(4, 3, o.OutputSize);
+        foreach (ref float v in gOut.Span) v = (float)(rnd.NextDouble() * 2 - 1);
+
+        var full = new Recurrent(o, seed: 2);
+        full.Forward(x);
+        var gFull = full.Backward(gOut);
+        var dH0 = gFull.H0.Span.ToArray();
+        var skip = new Recurrent(o, seed: 2);
+        skip.Forward(x);
+        var gSkip = skip.Backward(gOut, inputGradient: false);
+
+        Assert.Contains(gFull.X.Span.ToArray(), v => v != 0);
+        Assert.All(gSkip.X.Span.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Equal(dH0, gSkip.H0.Span.ToArray());
+        foreach (var p in full.Parameters)
+            Assert.Equal(p.Grad.Span.ToArray(), skip[p.Name].Grad.Span.ToArray());
+    }
 }
