@@ -33,9 +33,8 @@ internal static class LstmKernels
     {
         int h = hidden, n = Vector<float>.Count;
         bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
-        // The last H mod n units of a row go through the same vector code, padded with zeros in this scratch:
-        // a scalar tail would call the C library's tanh (≈ 20 ns each), which for H = 50 costs more than the
-        // vectorised 48 units.
+        // Rows narrower than one vector go through the same vector code, padded with zeros in this scratch
+        // (a scalar tail would call the C library's tanh, ≈ 20 ns per element).
         Span<float> tail = stackalloc float[8 * n];
         for (int b = 0; b < batch; b++)
         {
@@ -49,7 +48,20 @@ internal static class LstmKernels
                 continue;
             }
             // One fused pass per row: no intermediate spans, activations written back over the pre-activations.
-            int j = j0;
+            // A partial last vector (H mod n units) is computed first from the pre-activations of the last n units,
+            // kept in registers, and stored after the loop: its lanes that the loop also covers get the same values.
+            int j = j0, last = j1 - n;
+            bool overlapTail = last > j0 && (j1 - j0) % n != 0;
+            Vector<float> ti = default, tf = default, tg = default, to = default, tcs = default, ttc = default;
+            if (overlapTail)
+            {
+                ti = new Vector<float>(a.Slice(last)); tf = new Vector<float>(a.Slice(h + last));
+                tg = new Vector<float>(a.Slice(2 * h + last)); to = new Vector<float>(a.Slice(3 * h + last));
+                var (pi, pf, po) = peephole
+                    ? (new Vector<float>(pI.Slice(last)), new Vector<float>(pF.Slice(last)), new Vector<float>(pO.Slice(last)))
+                    : default;
+                Cell(peephole, coupled, new Vector<float>(cp.Slice(last)), ref ti, ref tf, ref tg, ref to, pi, pf, po, out tcs, out ttc);
+            }
             for (; j <= j1 - n; j += n)
             {
                 var cpv = new Vector<float>(cp.Slice(j));
@@ -61,6 +73,12 @@ internal static class LstmKernels
                 Cell(peephole, coupled, cpv, ref ai, ref af, ref ag, ref ao, pi, pf, po, out var cv, out var tcv);
                 ai.CopyTo(a.Slice(j)); af.CopyTo(a.Slice(h + j)); ag.CopyTo(a.Slice(2 * h + j)); ao.CopyTo(a.Slice(3 * h + j));
                 cv.CopyTo(cr.Slice(j)); tcv.CopyTo(tc.Slice(j)); (ao * tcv).CopyTo(mr.Slice(j));
+            }
+            if (overlapTail)
+            {
+                ti.CopyTo(a.Slice(last)); tf.CopyTo(a.Slice(h + last)); tg.CopyTo(a.Slice(2 * h + last)); to.CopyTo(a.Slice(3 * h + last));
+                tcs.CopyTo(cr.Slice(last)); ttc.CopyTo(tc.Slice(last)); (to * ttc).CopyTo(mr.Slice(last));
+                continue;
             }
             if (j < j1)
             {

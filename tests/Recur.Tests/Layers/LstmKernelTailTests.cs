@@ -1,0 +1,59 @@
+using System.Numerics;
+using Recur.Cells;
+
+namespace Recur.Tests.Layers;
+
+/// <summary>
+/// The fused LSTM forward kernel against the cell's formulas in double, for widths around the vector size: a row
+/// narrower than one vector (padded scratch), whole vectors, and whole vectors plus a partial one (the overlapping
+/// last vector, computed before the loop overwrites the pre-activations it shares with it).
+/// </summary>
+public class LstmKernelTailTests
+{
+    public static TheoryData<CellType, int> Cases()
+    {
+        int n = Vector<float>.Count;
+        var d = new TheoryData<CellType, int>();
+        foreach (var cell in new[] { CellType.Lstm, CellType.LstmPeephole, CellType.LstmCoupled })
+            foreach (int h in new[] { 3, n, n + 1, n + 3, 2 * n + 5, 3 * n - 1 })
+                d.Add(cell, h);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_matches_the_formulas_at_every_width(CellType cell, int h)
+    {
+        const int B = 3;
+        var rnd = new Random(h * 7 + (int)cell);
+        float[] R(int len) => Enumerable.Range(0, len).Select(_ => (float)(rnd.NextDouble() * 4 - 2)).ToArray();
+        var pre = R(B * 4 * h);
+        var cPrev = R(B * h);
+        bool peep = cell == CellType.LstmPeephole;
+        var (pI, pF, pO) = peep ? (R(h), R(h), R(h)) : ([], [], []);
+        var gates = (float[])pre.Clone();
+        var c = new float[B * h]; var tanhC = new float[B * h]; var m = new float[B * h];
+        LstmKernels.Forward(cell, B, h, gates, cPrev, c, tanhC, m, pI, pF, pO, 0, default);
+
+        static double S(double x) => 1 / (1 + Math.Exp(-x));
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < h; j++)
+            {
+                int g = b * 4 * h;
+                double cp = cPrev[b * h + j];
+                double f = S(pre[g + h + j] + (peep ? pF[j] * cp : 0));
+                double i = cell == CellType.LstmCoupled ? 1 - f : S(pre[g + j] + (peep ? pI[j] * cp : 0));
+                double gg = Math.Tanh(pre[g + 2 * h + j]);
+                double cv = f * cp + i * gg;
+                double o = S(pre[g + 3 * h + j] + (peep ? pO[j] * cv : 0));
+                string at = $"{cell} H={h} row {b} unit {j}";
+                Near(i, gates[g + j], at + " i"); Near(f, gates[g + h + j], at + " f");
+                Near(gg, gates[g + 2 * h + j], at + " g"); Near(o, gates[g + 3 * h + j], at + " o");
+                Near(cv, c[b * h + j], at + " c"); Near(Math.Tanh(cv), tanhC[b * h + j], at + " tanh c");
+                Near(o * Math.Tanh(cv), m[b * h + j], at + " h");
+            }
+    }
+
+    private static void Near(double expected, float actual, string what)
+        => Assert.True(Math.Abs(expected - actual) <= 2e-6 * (1 + Math.Abs(expected)), $"{what}: expected {expected}, got {actual}");
+}
