@@ -38,7 +38,7 @@ public sealed class Dropout
         int n = Variational ? B * F : T * B * F;
         if (_mask.Length != n) _mask = new float[n];
         float keep = 1f / (1f - P);
-        for (int i = 0; i < n; i++) _mask[i] = rng.NextFloat() < P ? 0f : keep;
+        rng.FillDropoutMask(_mask, P, keep);
         Apply(x, y);
     }
 

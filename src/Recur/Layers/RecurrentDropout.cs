@@ -29,7 +29,7 @@ public sealed class RecurrentDropout
     public void Draw(Span<float> mask)
     {
         float keep = 1f / (1f - P);
-        for (int i = 0; i < mask.Length; i++) mask[i] = Rng.NextFloat() < P ? 0f : keep;
+        Rng.FillDropoutMask(mask, P, keep);
     }
 
     /// <summary>GRU reset-before (Cho) feeds r⊙h₋ to its candidate product; that path is not masked here, so it is refused.</summary>

@@ -45,6 +45,23 @@ public sealed class Rng
     /// <summary>Uniform in [0, 1), 24 random bits.</summary>
     public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
 
+    /// <summary>
+    /// A dropout mask: each value 0 with probability <paramref name="p"/>, else <paramref name="keep"/>. Two
+    /// 24-bit uniforms per 64-bit draw (bits 40–63, then 16–39): half the draws of one <see cref="NextFloat"/> each.
+    /// </summary>
+    public void FillDropoutMask(Span<float> mask, float p, float keep)
+    {
+        const float scale = 1f / (1 << 24);
+        int i = 0;
+        for (; i + 1 < mask.Length; i += 2)
+        {
+            ulong x = NextUInt64();
+            mask[i] = (x >> 40) * scale < p ? 0f : keep;
+            mask[i + 1] = ((x >> 16) & 0xFFFFFF) * scale < p ? 0f : keep;
+        }
+        if (i < mask.Length) mask[i] = NextFloat() < p ? 0f : keep;
+    }
+
     /// <summary>Uniform in [lo, hi).</summary>
     public double Uniform(double lo, double hi) => lo + (hi - lo) * NextDouble();
 
