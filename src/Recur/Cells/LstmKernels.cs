@@ -35,7 +35,7 @@ internal static class LstmKernels
         bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
         // Rows narrower than one vector go through the same vector code, padded with zeros in this scratch
         // (a scalar tail would call the C library's tanh, ≈ 20 ns per element).
-        Span<float> tail = stackalloc float[8 * n];
+        Span<float> tail = j1 - j0 < n ? stackalloc float[8 * n] : default;
         for (int b = 0; b < batch; b++)
         {
             var a = gates.Slice(b * 4 * h, 4 * h);
