@@ -25,6 +25,14 @@ internal static unsafe class GemmPacking
             for (int pb = 0; pb < kc; pb += 8)
             {
                 int pe = Math.Min(kc, pb + 8);
+                // The next eight rows' segments (mc values, lda apart): short runs on many rows, which the hardware
+                // prefetcher does not follow; for a weight gradient, A (dA, [T·B, G·H]) comes from memory.
+                if (Sse.IsSupported)
+                    for (int p = pe; p < Math.Min(kc, pe + 8); p++)
+                    {
+                        byte* row = (byte*)(a + (nint)(p0 + p) * lda + i0);
+                        for (nint off = 0; off < (nint)mc * sizeof(T); off += 64) Sse.Prefetch0(row + off);
+                    }
                 for (int ir = 0; ir < mc; ir += mr)
                 {
                     int mb = Math.Min(mr, mc - ir);
