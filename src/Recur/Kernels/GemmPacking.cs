@@ -52,6 +52,13 @@ internal static unsafe class GemmPacking
         {
             int mb = Math.Min(mr, mc - ir);
             T* panel = dst + (nint)ir * kc;
+            // The next panel's rows (kc values each, lda apart), for the same reason as above.
+            if (Sse.IsSupported)
+                for (int i = ir + mr; i < Math.Min(mc, ir + 2 * mr); i++)
+                {
+                    byte* row = (byte*)(a + (nint)(i0 + i) * lda + p0);
+                    for (nint off = 0; off < (nint)kc * sizeof(T); off += 64) Sse.Prefetch0(row + off);
+                }
             // Stored [M, K]: transpose MR rows into k-major order (8×8 register transposes when it can).
             if (mb < mr) new Span<T>(panel, kc * mr).Clear();
             int done = 0;
