@@ -72,6 +72,9 @@ public static partial class Gemm
                 PackedB = packed == null ? null : (T*)packed.Pointer,
             };
             int t = (int)Math.Clamp(work / WorkPerThread, 1, threads);
+            // Workers taken (a call from inside a row group, or a concurrent caller): this call runs on this thread
+            // alone, so one tile, not several run one after the other, each packing its own copy of A or B.
+            if (t > 1 && GemmThreadPool.Busy) t = 1;
             job.GridM = job.GridN = job.Threads = 1;
             if (t > 1)
             {

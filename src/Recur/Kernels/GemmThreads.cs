@@ -25,6 +25,9 @@ internal static class GemmThreadPool
 
     internal interface ITiles { void Run(int tile); }
 
+    /// <summary>True while a caller owns the workers (a call made now would run on its own thread).</summary>
+    public static bool Busy => Volatile.Read(ref s_busy) != 0;
+
     /// <summary>A job split into parts with a home thread each: part p runs on thread p (caller 0, worker p) when
     /// that thread is ready, so a memory-bound job repeated every step (a matrix-vector product, a GEMM with
     /// a pre-packed B) keeps its slice in that core's cache. A part whose thread has not claimed it by the

@@ -16,9 +16,8 @@ internal sealed partial class RecurrentDirection
     public void Backward(float[] input, float[] dOutput, int width, int col, Tensor? dHN, Tensor? dCN, int s,
         Tensor dH0, Tensor? dC0, IRecurrentRecorder? recorder)
     {
-        int T = _t, B = _b, H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize, P = _proj;
+        int T = _t, B = _b, H = _hidden, Ho = _stateSize, GH = _gates * H, P = _proj;
         bool lstm = _cell.IsLstm();
-        ReadOnlySpan<int> len = _lengths;
         Grow(ref _dA, T * B * GH);
         Grow(ref _dh, B * Ho);
         Grow(ref _dhNext, B * Ho);
