@@ -29,7 +29,7 @@ internal static unsafe class DgemmKernels
 
     // 8×16: 16 zmm accumulators + 2 B loads + 1 broadcast of A (≤ 32 registers).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Avx512_8x16(int kc, double* a, double* b, double* c, nint ldc, double alpha, double beta)
+    internal static void Avx512_8x16(int kc, double* a, double* b, double* bNext, double* c, nint ldc, double alpha, double beta)
     {
         var c00 = Vector512<double>.Zero; var c01 = Vector512<double>.Zero;
         var c10 = Vector512<double>.Zero; var c11 = Vector512<double>.Zero;
@@ -41,8 +41,9 @@ internal static unsafe class DgemmKernels
         var c70 = Vector512<double>.Zero; var c71 = Vector512<double>.Zero;
         // Fetch the C tile now: its rows are ldc apart (often 4 KiB-aliased) and would otherwise miss at the end.
         for (int i = 0; i < 8; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0((byte*)(c + i * ldc) + 16*sizeof(double) - 1); }
-        for (int p = 0; p < kc; p++, a += 8, b += 16)
+        for (int p = 0; p < kc; p++, a += 8, b += 16, bNext += 8)
         {
+            Sse.Prefetch1(bNext);
             var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 8);
             { var ai = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(ai, b0, c00); c01 = Avx512F.FusedMultiplyAdd(ai, b1, c01); }
             { var ai = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(ai, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ai, b1, c11); }
@@ -66,7 +67,7 @@ internal static unsafe class DgemmKernels
 
     // 6×8: 12 ymm accumulators + 2 B loads + 1 broadcast of A (≤ 16 registers).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Avx2_6x8(int kc, double* a, double* b, double* c, nint ldc, double alpha, double beta)
+    internal static void Avx2_6x8(int kc, double* a, double* b, double* bNext, double* c, nint ldc, double alpha, double beta)
     {
         var c00 = Vector256<double>.Zero; var c01 = Vector256<double>.Zero;
         var c10 = Vector256<double>.Zero; var c11 = Vector256<double>.Zero;
@@ -76,8 +77,9 @@ internal static unsafe class DgemmKernels
         var c50 = Vector256<double>.Zero; var c51 = Vector256<double>.Zero;
         // Fetch the C tile now: its rows are ldc apart (often 4 KiB-aliased) and would otherwise miss at the end.
         for (int i = 0; i < 6; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0((byte*)(c + i * ldc) + 8*sizeof(double) - 1); }
-        for (int p = 0; p < kc; p++, a += 6, b += 8)
+        for (int p = 0; p < kc; p++, a += 6, b += 8, bNext += 8)
         {
+            Sse.Prefetch1(bNext);
             var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 4);
             { var ai = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(ai, b0, c00); c01 = Fma.MultiplyAdd(ai, b1, c01); }
             { var ai = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(ai, b0, c10); c11 = Fma.MultiplyAdd(ai, b1, c11); }
@@ -97,7 +99,7 @@ internal static unsafe class DgemmKernels
 
     // 4×(2·Vector<double>.Count): 8 vector accumulators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Portable_4x2v(int kc, double* a, double* b, double* c, nint ldc, double alpha, double beta)
+    internal static void Portable_4x2v(int kc, double* a, double* b, double* bNext, double* c, nint ldc, double alpha, double beta)
     {
         int w = Vector<double>.Count;
         var c00 = Vector<double>.Zero; var c01 = Vector<double>.Zero;

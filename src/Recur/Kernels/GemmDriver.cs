@@ -19,7 +19,10 @@ internal sealed unsafe class GemmSpec<T> where T : unmanaged
     public required int MC { get; init; }
     /// <summary>NC: the packed B block KC×NC (L2/L3), shared by all ic blocks.</summary>
     public required int NC { get; init; }
-    public required delegate*<int, T*, T*, T*, nint, T, T, void> Micro { get; init; }
+    /// <summary>(kc, Ã micro-panel, B̃ micro-panel, next B̃ lines to prefetch into L2 (one 64-byte line per k), C, ldc, alpha, beta).</summary>
+    public required delegate*<int, T*, T*, T*, T*, nint, T, T, void> Micro { get; init; }
+    /// <summary>Calls of the micro-kernel that prefetching one line per k takes to cover a whole B̃ micro-panel.</summary>
+    public int PrefetchCalls => Math.Max(1, NR * sizeof(T) / 64);
 }
 
 public static partial class Gemm
@@ -160,6 +163,7 @@ public static partial class Gemm
         var s = job.Spec;
         int mr = s.MR, nr = s.NR, kcMax = s.KC;
         var micro = s.Micro;
+        int prefetchCalls = s.PrefetchCalls;
         int mcMax = s.MC, ncMax = job.PackedB != null ? int.MaxValue : s.NC;
         var buffers = PackBuffers<T>.Get(s);
         T* bufA = buffers.A, bufB = buffers.B;
@@ -192,17 +196,24 @@ public static partial class Gemm
                             GemmPacking.PackB(job.OpB, job.B, job.Ldb, pc, kc, jc + jr, nb, nr, bufB);
                             bPanel = bufB;
                         }
-                        for (int ir = 0; ir < mc; ir += mr)
+                        // While this B̃ micro-panel is in use, the micro-kernel pulls the next one into L2, a part per
+                        // call: a pre-packed W_hh (4 MB) or a KC×NC block does not stay in L2, and the first call on a
+                        // panel would otherwise wait on L3 (≈ 20 GB/s here) for all of it. Past the last panel the
+                        // lines are not used (a prefetch never faults).
+                        T* bNext = fused ? bPanel : bPanel + (nint)nr * kc;
+                        int call = 0;
+                        for (int ir = 0; ir < mc; ir += mr, call++)
                         {
                             int mb = Math.Min(mr, mc - ir);
                             T* aPanel = bufA + (nint)ir * kc;
                             T* cTile = job.C + (nint)(ic + ir) * job.Ldc + jc + jr;
+                            T* pf = bNext + (nint)(call % prefetchCalls) * kc * (64 / sizeof(T));
                             if (mb == mr && nb == nr)
-                                micro(kc, aPanel, bPanel, cTile, job.Ldc, job.Alpha, beta);
+                                micro(kc, aPanel, bPanel, pf, cTile, job.Ldc, job.Alpha, beta);
                             else
                             {
                                 // Edge tile: full tile into scratch (packed panels are zero-padded), then merge.
-                                micro(kc, aPanel, bPanel, tile, nr, T.One, T.Zero);
+                                micro(kc, aPanel, bPanel, pf, tile, nr, T.One, T.Zero);
                                 MergeTile(tile, nr, mb, nb, cTile, job.Ldc, job.Alpha, beta);
                             }
                         }

@@ -29,7 +29,7 @@ internal static unsafe class SgemmKernels
 
     // 8×32: 16 zmm accumulators + 2 B loads + 1 broadcast of A (≤ 32 registers).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Avx512_8x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    internal static void Avx512_8x32(int kc, float* a, float* b, float* bNext, float* c, nint ldc, float alpha, float beta)
     {
         var c00 = Vector512<float>.Zero; var c01 = Vector512<float>.Zero;
         var c10 = Vector512<float>.Zero; var c11 = Vector512<float>.Zero;
@@ -41,8 +41,9 @@ internal static unsafe class SgemmKernels
         var c70 = Vector512<float>.Zero; var c71 = Vector512<float>.Zero;
         // Fetch the C tile now: its rows are ldc apart (often 4 KiB-aliased) and would otherwise miss at the end.
         for (int i = 0; i < 8; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0((byte*)(c + i * ldc) + 32*sizeof(float) - 1); }
-        for (int p = 0; p < kc; p++, a += 8, b += 32)
+        for (int p = 0; p < kc; p++, a += 8, b += 32, bNext += 16)
         {
+            Sse.Prefetch1(bNext);
             var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
             { var ai = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(ai, b0, c00); c01 = Avx512F.FusedMultiplyAdd(ai, b1, c01); }
             { var ai = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(ai, b0, c10); c11 = Avx512F.FusedMultiplyAdd(ai, b1, c11); }
@@ -66,7 +67,7 @@ internal static unsafe class SgemmKernels
 
     // 6×16: 12 ymm accumulators + 2 B loads + 1 broadcast of A (≤ 16 registers).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Avx2_6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    internal static void Avx2_6x16(int kc, float* a, float* b, float* bNext, float* c, nint ldc, float alpha, float beta)
     {
         var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
         var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
@@ -76,8 +77,9 @@ internal static unsafe class SgemmKernels
         var c50 = Vector256<float>.Zero; var c51 = Vector256<float>.Zero;
         // Fetch the C tile now: its rows are ldc apart (often 4 KiB-aliased) and would otherwise miss at the end.
         for (int i = 0; i < 6; i++) { Sse.Prefetch0(c + i * ldc); Sse.Prefetch0((byte*)(c + i * ldc) + 16*sizeof(float) - 1); }
-        for (int p = 0; p < kc; p++, a += 6, b += 16)
+        for (int p = 0; p < kc; p++, a += 6, b += 16, bNext += 16)
         {
+            Sse.Prefetch1(bNext);
             var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8);
             { var ai = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(ai, b0, c00); c01 = Fma.MultiplyAdd(ai, b1, c01); }
             { var ai = Vector256.Create(a[1]); c10 = Fma.MultiplyAdd(ai, b0, c10); c11 = Fma.MultiplyAdd(ai, b1, c11); }
@@ -97,7 +99,7 @@ internal static unsafe class SgemmKernels
 
     // 4×(2·Vector<float>.Count): 8 vector accumulators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Portable_4x2v(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    internal static void Portable_4x2v(int kc, float* a, float* b, float* bNext, float* c, nint ldc, float alpha, float beta)
     {
         int w = Vector<float>.Count;
         var c00 = Vector<float>.Zero; var c01 = Vector<float>.Zero;
