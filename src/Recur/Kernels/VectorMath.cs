@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Recur.Kernels;
 
@@ -27,7 +28,7 @@ public static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Exp(Vector<float> x)
     {
-        x = Vector.Min(Vector.Max(x, new Vector<float>(MinX)), new Vector<float>(MaxX));
+        x = ClampKeepingNaN(x, MinX, MaxX);
         // t = x·log₂e + 1.5·2²³ rounds to an integer in the FMA itself (the ulp of t is 1): k = t − 1.5·2²³,
         // and t's low mantissa bits hold k. No floor and no float→int conversion (whose saturating semantics
         // cost a fix-up sequence per vector): 2.2× the throughput of the floor/convert form here.
@@ -46,6 +47,21 @@ public static class VectorMath
         // 2^k: bits(t) − bits(1.5·2²³) = k; plus the bias 127, shifted into the exponent field.
         var twoK = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t) + new Vector<int>(127 - RoundingShiftBits), 23));
         return p * twoK;
+    }
+
+    /// <summary>min(max(x, lo), hi) for constant bounds; a NaN lane stays NaN. Vector256/512.Max and Min with a
+    /// constant operand compile to one vmaxps/vminps that returns x on NaN; Vector.Max/Min on Vector&lt;T&gt;
+    /// become an IEEE-754 maximum sequence (vrangeps and two fix-ups each) in .NET 10.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ClampKeepingNaN(Vector<float> x, float lo, float hi)
+    {
+        if (Vector<float>.Count == Vector256<float>.Count)
+            return Vector256.Min(Vector256.Max(x.AsVector256(), Vector256.Create(lo)), Vector256.Create(hi)).AsVector();
+        if (Vector<float>.Count == Vector512<float>.Count)
+            return Vector512.Min(Vector512.Max(x.AsVector512(), Vector512.Create(lo)), Vector512.Create(hi)).AsVector();
+        if (Vector<float>.Count == Vector128<float>.Count)
+            return Vector128.Min(Vector128.Max(x.AsVector128(), Vector128.Create(lo)), Vector128.Create(hi)).AsVector();
+        return Vector.Min(Vector.Max(x, new Vector<float>(lo)), new Vector<float>(hi));
     }
 
     /// <summary>σ(x) = 1 / (1 + e^−x); saturates cleanly to 0 and 1.</summary>

@@ -51,6 +51,26 @@ public class VectorMathTests
     }
 
     [Fact]
+    public void A_NaN_stays_NaN_through_exp_sigmoid_and_tanh_in_every_lane_and_in_the_tail()
+    {
+        // A NaN pre-activation must reach the loss (training stops on it), not be clamped to a finite gate.
+        for (int lane = 0; lane < 19; lane++)
+        {
+            var x = new float[19];
+            for (int i = 0; i < x.Length; i++) x[i] = 0.1f * i - 1f;
+            x[lane] = float.NaN;
+            var e = new float[x.Length]; var s = new float[x.Length]; var t = new float[x.Length];
+            VectorMath.Exp(x, e); VectorMath.Sigmoid(x, s); VectorMath.Tanh(x, t);
+            for (int i = 0; i < x.Length; i++)
+            {
+                Assert.Equal(i == lane, float.IsNaN(e[i]));
+                Assert.Equal(i == lane, float.IsNaN(s[i]));
+                Assert.Equal(i == lane, float.IsNaN(t[i]));
+            }
+        }
+    }
+
+    [Fact]
     public void Sigmoid_and_tanh_match_math_and_saturate_exactly()
     {
         Gen.Float[-100f, 100f].Array[1, 70].Sample(x =>
