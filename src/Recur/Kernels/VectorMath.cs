@@ -31,7 +31,7 @@ public static class VectorMath
         x = ClampKeepingNaN(x, MinX, MaxX);
         // t = x·log₂e + 1.5·2²³ rounds to an integer in the FMA itself (the ulp of t is 1): k = t − 1.5·2²³,
         // and t's low mantissa bits hold k. No floor and no float→int conversion (whose saturating semantics
-        // cost a fix-up sequence per vector): 2.2× the throughput of the floor/convert form here.
+        // cost a fix-up sequence per vector). With the clamp below, ≈ 2× the throughput of the old form here.
         var t = Vector.FusedMultiplyAdd(x, new Vector<float>(Log2E), new Vector<float>(RoundingShift));
         var k = t - new Vector<float>(RoundingShift);
         var r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Lo), Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Hi), x));
