@@ -56,4 +56,17 @@ public class LstmKernelTailTests
 
     private static void Near(double expected, float actual, string what)
         => Assert.True(Math.Abs(expected - actual) <= 2e-6 * (1 + Math.Abs(expected)), $"{what}: expected {expected}, got {actual}");
+
+    [Fact]
+    public void A_buffer_too_short_for_the_unchecked_vector_loop_is_refused_up_front()
+    {
+        const int B = 2, H = 16;
+        var gates = new float[B * 4 * H];
+        var ok = new float[B * H];
+        var shortOne = new float[B * H - 1];
+        Assert.Throws<ArgumentException>(() => LstmKernels.Forward(CellType.Lstm, B, H, gates, ok, ok, ok, shortOne, default, default, default, 0, default));
+        Assert.Throws<ArgumentException>(() => LstmKernels.Forward(CellType.Lstm, B, H, gates.AsSpan(1), ok, ok, ok, ok, default, default, default, 0, default));
+        Assert.Throws<ArgumentException>(() => LstmKernels.ForwardUnits(CellType.Lstm, B, H, 0, H + 8, gates, ok, ok, ok, ok, default, default, default, 0, default));
+        Assert.Throws<ArgumentException>(() => LstmKernels.Forward(CellType.LstmPeephole, B, H, gates, ok, ok, ok, ok, new float[H], new float[H], new float[H - 1], 0, default));
+    }
 }
