@@ -199,7 +199,8 @@ public static partial class Gemm
                         // While this B̃ micro-panel is in use, the micro-kernel pulls the next one into L2, a part per
                         // call: a pre-packed W_hh (4 MB) or a KC×NC block does not stay in L2, and the first call on a
                         // panel would otherwise wait on L3 (≈ 20 GB/s here) for all of it. Past the last panel the
-                        // lines are not used (a prefetch never faults).
+                        // lines are not used (a prefetch never faults). Fused, the next panel is not packed yet: the
+                        // kernel touches its own panel, just packed and in L1, so the prefetches cost a hint each.
                         T* bNext = fused ? bPanel : bPanel + (nint)nr * kc;
                         int call = 0;
                         for (int ir = 0; ir < mc; ir += mr, call++)
