@@ -33,7 +33,11 @@ public static class GemmBench
         var report = new BenchReport(MachineInfo.Current(threads));
         var blas = OpenBlas.TryLoad();
         if (blas == null) report.Notes.Add("OpenBLAS not found: peer columns empty (install libopenblas0-pthread to compare).");
-        else blas.SetThreads(threads);
+        else
+        {
+            blas.SetThreads(threads);
+            report.Notes.Add(OpenBlas.IdleSpinNote!);
+        }
         report.Notes.Add($"our kernel: {Gemm.ActiveKernel}; ratio = ours / {blas?.Name ?? "peer"}");
 
         int savedThreads = Gemm.Threads;

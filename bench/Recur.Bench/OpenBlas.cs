@@ -35,9 +35,22 @@ public sealed unsafe class OpenBlas
             Name += $" ({coreName})";
     }
 
+    /// <summary>
+    /// log₂ of the cycles OpenBLAS's idle threads spin before they sleep, set for this process when the user has
+    /// not set <c>OPENBLAS_THREAD_TIMEOUT</c>: 2¹⁹ cycles ≈ 150–200 µs, about our own workers' spin
+    /// (<c>GemmThreadPool.SpinMicroseconds</c>). OpenBLAS's default, 2²⁸ cycles (≈ 0.1 s), keeps its worker
+    /// spinning on a core through our next sample of an interleaved comparison: on 2 cores that halved some
+    /// of ours (2048³: 100–183 GFLOP/s across samples, against 178–190 with the shorter spin).
+    /// </summary>
+    public const int IdleSpinLog2Cycles = 19;
+
+    /// <summary>How OpenBLAS's idle spin was set, for the report's notes (null before <see cref="TryLoad"/>).</summary>
+    public static string? IdleSpinNote { get; private set; }
+
     /// <summary>OpenBLAS if it loads (libopenblas.so.0 by name, then Debian's full path), else null.</summary>
     public static OpenBlas? TryLoad()
     {
+        IdleSpinNote = LimitIdleSpin();
         string[] candidates = ["libopenblas.so.0", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
             "/usr/lib/aarch64-linux-gnu/libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libopenblas.dll"];
         foreach (var name in candidates)
@@ -46,6 +59,23 @@ public sealed unsafe class OpenBlas
                 if (NativeLibrary.TryGetExport(lib, "cblas_sgemm", out _)) return new OpenBlas(lib);
             }
         return null;
+    }
+
+    /// <summary>Sets OPENBLAS_THREAD_TIMEOUT in the native environment (read once, when the library loads); .NET's
+    /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach native code on Unix.</summary>
+    private static string LimitIdleSpin()
+    {
+        const string name = "OPENBLAS_THREAD_TIMEOUT";
+        if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } given)
+            return $"OpenBLAS idle spin: 2^{given} cycles ({name} from the environment)";
+        if (!OperatingSystem.IsLinux() || !NativeLibrary.TryLoad("libc.so.6", out var libc)
+            || !NativeLibrary.TryGetExport(libc, "setenv", out var setenv))
+            return "OpenBLAS idle spin: its default (could not set " + name + ")";
+        var key = Marshal.StringToHGlobalAnsi(name);
+        var value = Marshal.StringToHGlobalAnsi(IdleSpinLog2Cycles.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        try { ((delegate* unmanaged<nint, nint, int, int>)setenv)(key, value, 0); }
+        finally { Marshal.FreeHGlobal(key); Marshal.FreeHGlobal(value); }
+        return $"OpenBLAS idle spin: 2^{IdleSpinLog2Cycles} cycles ({name}), about our workers' 200 µs, so neither library's idle threads hold a core into the other's samples";
     }
 
     public void SetThreads(int threads)
