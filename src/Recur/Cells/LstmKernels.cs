@@ -150,8 +150,13 @@ internal static class LstmKernels
         Span<float> dpI, Span<float> dpF, Span<float> dpO, ReadOnlySpan<float> c,
         int t, ReadOnlySpan<int> lengths)
     {
-        int h = hidden;
+        int h = hidden, n = Vector<float>.Count;
         bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
+        // The vector loop reads and writes without bounds checks: check every buffer once here.
+        if (gates.Length < batch * 4 * h || dA.Length < batch * 4 * h || cPrev.Length < batch * h || tanhC.Length < batch * h
+            || dm.Length < batch * h || dc.Length < batch * h || c.Length < batch * h
+            || (peephole && (pI.Length < h || pF.Length < h || pO.Length < h || dpI.Length < h || dpF.Length < h || dpO.Length < h)))
+            throw new ArgumentException($"LSTM backward kernel: batch {batch}, H = {h}: a buffer is too short");
         for (int b = 0; b < batch; b++)
         {
             var da = dA.Slice(b * 4 * h, 4 * h);
@@ -172,19 +177,26 @@ internal static class LstmKernels
                 // Vectorised body (the peephole cell takes the scalar path below).
                 var one = Vector<float>.One;
                 var coupledMask = coupled ? Vector<float>.Zero : one; // dA_i = 0 for the coupled cell
-                for (; j <= h - Vector<float>.Count; j += Vector<float>.Count)
+                // Element offsets j, h + j, 2h + j, 3h + j of the row, j + n ≤ h (buffers checked above).
+                ref float rg = ref MemoryMarshal.GetReference(g4), rda = ref MemoryMarshal.GetReference(da);
+                ref float rtc = ref MemoryMarshal.GetReference(tc), rdm = ref MemoryMarshal.GetReference(dmr);
+                ref float rcp = ref MemoryMarshal.GetReference(cp), rdc = ref MemoryMarshal.GetReference(dcr);
+                nuint uh = (nuint)h;
+                for (; j <= h - n; j += n)
                 {
-                    var i = new Vector<float>(g4.Slice(j)); var f = new Vector<float>(g4.Slice(h + j));
-                    var g = new Vector<float>(g4.Slice(2 * h + j)); var o = new Vector<float>(g4.Slice(3 * h + j));
-                    var tcv = new Vector<float>(tc.Slice(j)); var dmv = new Vector<float>(dmr.Slice(j));
-                    var cpv = new Vector<float>(cp.Slice(j));
-                    var dcv = new Vector<float>(dcr.Slice(j)) + dmv * o * (one - tcv * tcv);
+                    nuint u = (nuint)j;
+                    var i = Vector.LoadUnsafe(ref rg, u); var f = Vector.LoadUnsafe(ref rg, uh + u);
+                    var g = Vector.LoadUnsafe(ref rg, 2 * uh + u); var o = Vector.LoadUnsafe(ref rg, 3 * uh + u);
+                    var tcv = Vector.LoadUnsafe(ref rtc, u); var dmv = Vector.LoadUnsafe(ref rdm, u);
+                    var cpv = Vector.LoadUnsafe(ref rcp, u);
+                    var dcv = Vector.LoadUnsafe(ref rdc, u) + dmv * o * (one - tcv * tcv);
                     var dAo = dmv * tcv * o * (one - o);
                     var dAf = dcv * (coupled ? cpv - g : cpv) * f * (one - f);
                     var dAi = dcv * g * i * (one - i) * coupledMask;
                     var dAg = dcv * i * (one - g * g);
-                    dAi.CopyTo(da.Slice(j)); dAf.CopyTo(da.Slice(h + j)); dAg.CopyTo(da.Slice(2 * h + j)); dAo.CopyTo(da.Slice(3 * h + j));
-                    (dcv * f).CopyTo(dcr.Slice(j));
+                    dAi.StoreUnsafe(ref rda, u); dAf.StoreUnsafe(ref rda, uh + u);
+                    dAg.StoreUnsafe(ref rda, 2 * uh + u); dAo.StoreUnsafe(ref rda, 3 * uh + u);
+                    (dcv * f).StoreUnsafe(ref rdc, u);
                 }
             }
             for (; j < h; j++)

@@ -69,4 +69,24 @@ public class LstmKernelTailTests
         Assert.Throws<ArgumentException>(() => LstmKernels.ForwardUnits(CellType.Lstm, B, H, 0, H + 8, gates, ok, ok, ok, ok, default, default, default, 0, default));
         Assert.Throws<ArgumentException>(() => LstmKernels.Forward(CellType.LstmPeephole, B, H, gates, ok, ok, ok, ok, new float[H], new float[H], new float[H - 1], 0, default));
     }
+
+    [Fact]
+    public void A_buffer_too_short_for_the_unchecked_backward_loop_is_refused_up_front()
+    {
+        const int B = 2, H = 16;
+        var gates = new float[B * 4 * H];
+        var dA = new float[B * 4 * H];
+        var ok = new float[B * H];
+        var shortOne = new float[B * H - 1];
+        void Run(float[] g, float[] dc, float[] d, float[] dm) => LstmKernels.Backward(CellType.Lstm, B, H, g, ok, ok, dm, dc, d,
+            default, default, default, default, default, default, ok, 0, default);
+        Run(gates, new float[B * H], dA, ok);   // the right sizes pass
+        Assert.Throws<ArgumentException>(() => Run(gates, shortOne, dA, ok));
+        Assert.Throws<ArgumentException>(() => Run(gates, new float[B * H], new float[B * 4 * H - 1], ok));
+        Assert.Throws<ArgumentException>(() => Run(new float[B * 4 * H - 1], new float[B * H], dA, ok));
+        Assert.Throws<ArgumentException>(() => Run(gates, new float[B * H], dA, shortOne));
+        var p = new float[H];
+        Assert.Throws<ArgumentException>(() => LstmKernels.Backward(CellType.LstmPeephole, B, H, gates, ok, ok, ok, new float[B * H], dA,
+            p, p, p, p, p, new float[H - 1], ok, 0, default));
+    }
 }
