@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Recur.Kernels;
 
 namespace Recur.Cells;
@@ -49,7 +51,12 @@ internal static class GruKernels
         ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dh, Span<float> dX, Span<float> dHh, Span<float> dhPrev,
         int t, ReadOnlySpan<int> lengths)
     {
-        int H = hidden, n3 = 3 * hidden;
+        int H = hidden, n3 = 3 * hidden, w = Vector<float>.Count;
+        // The vector loop reads and writes without bounds checks: check every buffer once here.
+        if (gates.Length < batch * n3 || hh.Length < batch * n3 || dX.Length < batch * n3 || dHh.Length < batch * n3
+            || hPrev.Length < batch * H || dh.Length < batch * H || dhPrev.Length < batch * H)
+            throw new ArgumentException($"GRU backward kernel: batch {batch}, H = {H}: a buffer is too short");
+        var one = Vector<float>.One;
         for (int b = 0; b < batch; b++)
         {
             var dxr = dX.Slice(b * n3, n3);
@@ -60,7 +67,26 @@ internal static class GruKernels
             var g = gates.Slice(b * n3, n3);
             var hrow = hh.Slice(b * n3, n3);
             var hp = hPrev.Slice(b * H, H);
-            for (int j = 0; j < H; j++)
+            // Element offsets j, H + j, 2H + j of the row, j + w ≤ H (buffers checked above).
+            ref float rg = ref MemoryMarshal.GetReference(g), rhh = ref MemoryMarshal.GetReference(hrow);
+            ref float rhp = ref MemoryMarshal.GetReference(hp), rdh = ref MemoryMarshal.GetReference(dhr);
+            ref float rdx = ref MemoryMarshal.GetReference(dxr), rdhh = ref MemoryMarshal.GetReference(dhhr);
+            ref float rdhp = ref MemoryMarshal.GetReference(dhp);
+            nuint uh = (nuint)H;
+            int j = 0;
+            for (; j <= H - w; j += w)
+            {
+                nuint u = (nuint)j;
+                var r = Vector.LoadUnsafe(ref rg, u); var z = Vector.LoadUnsafe(ref rg, uh + u); var nv = Vector.LoadUnsafe(ref rg, 2 * uh + u);
+                var d = Vector.LoadUnsafe(ref rdh, u);
+                var dAn = d * (one - z) * (one - nv * nv);
+                var dAz = d * (Vector.LoadUnsafe(ref rhp, u) - nv) * z * (one - z);
+                var dAr = dAn * Vector.LoadUnsafe(ref rhh, 2 * uh + u) * r * (one - r);
+                dAr.StoreUnsafe(ref rdx, u); dAz.StoreUnsafe(ref rdx, uh + u); dAn.StoreUnsafe(ref rdx, 2 * uh + u);
+                dAr.StoreUnsafe(ref rdhh, u); dAz.StoreUnsafe(ref rdhh, uh + u); (dAn * r).StoreUnsafe(ref rdhh, 2 * uh + u);
+                (d * z).StoreUnsafe(ref rdhp, u);
+            }
+            for (; j < H; j++)
             {
                 float r = g[j], z = g[H + j], n = g[2 * H + j], d = dhr[j];
                 float dAn = d * (1f - z) * (1f - n * n);
