@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Recur.Kernels;
 
@@ -19,26 +20,63 @@ internal static class GruKernels
     public static void ForwardResetAfter(int batch, int hidden, Span<float> gates, ReadOnlySpan<float> hh,
         ReadOnlySpan<float> hPrev, Span<float> h, int t, ReadOnlySpan<int> lengths)
     {
-        int n3 = 3 * hidden;
+        int H = hidden, n3 = 3 * hidden, w = Vector<float>.Count;
+        // The vector loop reads and writes without bounds checks: check every buffer once here.
+        if (gates.Length < batch * n3 || hh.Length < batch * n3 || hPrev.Length < batch * H || h.Length < batch * H)
+            throw new ArgumentException($"GRU forward kernel: batch {batch}, H = {H}: a buffer is too short");
+        // A partial last vector goes through the same vector code, padded with zeros in this scratch.
+        Span<float> tail = H % w != 0 ? stackalloc float[7 * w] : default;
         for (int b = 0; b < batch; b++)
         {
-            var hp = hPrev.Slice(b * hidden, hidden);
-            var hr = h.Slice(b * hidden, hidden);
+            var hp = hPrev.Slice(b * H, H);
+            var hr = h.Slice(b * H, H);
             if (!lengths.IsEmpty && t >= lengths[b]) { hp.CopyTo(hr); continue; }
             var g = gates.Slice(b * n3, n3);
-            var rz = g.Slice(0, 2 * hidden);
-            var n = g.Slice(2 * hidden, hidden);
             var hrow = hh.Slice(b * n3, n3);
-            TensorPrimitives.Add(rz, hrow.Slice(0, 2 * hidden), rz);
-            VectorMath.Sigmoid(rz, rz);
-            var r = rz.Slice(0, hidden);
-            var z = rz.Slice(hidden, hidden);
-            TensorPrimitives.FusedMultiplyAdd(r, hrow.Slice(2 * hidden, hidden), n, n);
-            VectorMath.Tanh(n, n);
-            // h = n + z⊙(h₋ − n)
-            TensorPrimitives.Subtract(hp, n, hr);
-            TensorPrimitives.FusedMultiplyAdd(z, hr, n, hr);
+            // One fused pass per row; offsets j, H + j, 2H + j with j + w ≤ H (buffers checked above).
+            ref float rg = ref MemoryMarshal.GetReference(g), rhh = ref MemoryMarshal.GetReference(hrow);
+            ref float rhp = ref MemoryMarshal.GetReference(hp), rh = ref MemoryMarshal.GetReference(hr);
+            nuint uh = (nuint)H;
+            int j = 0;
+            for (; j <= H - w; j += w)
+            {
+                nuint u = (nuint)j;
+                ResetAfterCell(Vector.LoadUnsafe(ref rg, u), Vector.LoadUnsafe(ref rg, uh + u), Vector.LoadUnsafe(ref rg, 2 * uh + u),
+                    Vector.LoadUnsafe(ref rhh, u), Vector.LoadUnsafe(ref rhh, uh + u), Vector.LoadUnsafe(ref rhh, 2 * uh + u),
+                    Vector.LoadUnsafe(ref rhp, u), out var r, out var z, out var nv, out var hv);
+                r.StoreUnsafe(ref rg, u); z.StoreUnsafe(ref rg, uh + u); nv.StoreUnsafe(ref rg, 2 * uh + u);
+                hv.StoreUnsafe(ref rh, u);
+            }
+            if (j < H)
+            {
+                int rest = H - j;
+                tail.Clear();
+                // scratch lanes: x_r, x_z, x_n, h_r, h_z, h_n, h₋
+                for (int q = 0; q < 3; q++)
+                {
+                    g.Slice(q * H + j, rest).CopyTo(tail.Slice(q * w));
+                    hrow.Slice(q * H + j, rest).CopyTo(tail.Slice((3 + q) * w));
+                }
+                hp.Slice(j, rest).CopyTo(tail.Slice(6 * w));
+                ResetAfterCell(new Vector<float>(tail), new Vector<float>(tail.Slice(w)), new Vector<float>(tail.Slice(2 * w)),
+                    new Vector<float>(tail.Slice(3 * w)), new Vector<float>(tail.Slice(4 * w)), new Vector<float>(tail.Slice(5 * w)),
+                    new Vector<float>(tail.Slice(6 * w)), out var r, out var z, out var nv, out var hv);
+                ReadOnlySpan<Vector<float>> outs = [r, z, nv];
+                for (int q = 0; q < 3; q++) { outs[q].CopyTo(tail); tail[..rest].CopyTo(g.Slice(q * H + j)); }
+                hv.CopyTo(tail); tail[..rest].CopyTo(hr.Slice(j));
+            }
         }
+    }
+
+    /// <summary>One vector of units: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r⊙h_n), h = n + z⊙(h₋ − n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ResetAfterCell(Vector<float> xr, Vector<float> xz, Vector<float> xn, Vector<float> hr, Vector<float> hz,
+        Vector<float> hn, Vector<float> hPrev, out Vector<float> r, out Vector<float> z, out Vector<float> n, out Vector<float> h)
+    {
+        r = VectorMath.Sigmoid(xr + hr);
+        z = VectorMath.Sigmoid(xz + hz);
+        n = VectorMath.Tanh(Vector.FusedMultiplyAdd(r, hn, xn));
+        h = Vector.FusedMultiplyAdd(z, hPrev - n, n);
     }
 
     /// <summary>

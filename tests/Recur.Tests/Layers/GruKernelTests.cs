@@ -3,8 +3,8 @@ using Recur.Cells;
 
 namespace Recur.Tests.Layers;
 
-/// <summary>The GRU reset-after backward kernel against its formulas in double, at widths around the vector size
-/// (vector loop, scalar tail, both), with one row past its length.</summary>
+/// <summary>The GRU reset-after kernels against their formulas in double, at widths around the vector size
+/// (vector loop, tail, both), with one row past its length.</summary>
 public class GruKernelTests
 {
     public static TheoryData<int> Widths()
@@ -49,8 +49,36 @@ public class GruKernelTests
             }
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Reset_after_forward_matches_the_formulas(int h)
+    {
+        const int B = 3, t = 2;
+        var rnd = new Random(h + 100);
+        float[] R(int len) => Enumerable.Range(0, len).Select(_ => (float)(rnd.NextDouble() * 4 - 2)).ToArray();
+        var pre = R(B * 3 * h);
+        var hh = R(B * 3 * h);
+        var hPrev = R(B * h);
+        var gates = (float[])pre.Clone();
+        var hOut = new float[B * h];
+        int[] lengths = [5, 1, 5];                     // row 1 keeps h₋
+        GruKernels.ForwardResetAfter(B, h, gates, hh, hPrev, hOut, t, lengths);
+        static double S(double x) => 1 / (1 + Math.Exp(-x));
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < h; j++)
+            {
+                int g = b * 3 * h;
+                string at = $"H={h} row {b} unit {j}";
+                if (b == 1) { Assert.Equal(hPrev[b * h + j], hOut[b * h + j]); continue; }
+                double r = S(pre[g + j] + hh[g + j]), z = S(pre[g + h + j] + hh[g + h + j]);
+                double n = Math.Tanh(pre[g + 2 * h + j] + r * hh[g + 2 * h + j]);
+                Near(r, gates[g + j], at + " r"); Near(z, gates[g + h + j], at + " z"); Near(n, gates[g + 2 * h + j], at + " n");
+                Near((1 - z) * n + z * hPrev[b * h + j], hOut[b * h + j], at + " h");
+            }
+    }
+
     [Fact]
-    public void A_buffer_too_short_for_the_unchecked_backward_loop_is_refused_up_front()
+    public void A_buffer_too_short_for_the_unchecked_loops_is_refused_up_front()
     {
         const int B = 2, H = 16;
         var big = new float[B * 3 * H];
@@ -58,6 +86,8 @@ public class GruKernelTests
         Assert.Throws<ArgumentException>(() => GruKernels.BackwardResetAfter(B, H, big, big, small, small, big, big, new float[B * H - 1], 0, default));
         Assert.Throws<ArgumentException>(() => GruKernels.BackwardResetAfter(B, H, big, big, small, small, new float[B * 3 * H - 1], big, small, 0, default));
         Assert.Throws<ArgumentException>(() => GruKernels.BackwardResetAfter(B, H, big.AsSpan(1), big, small, small, big, big, small, 0, default));
+        Assert.Throws<ArgumentException>(() => GruKernels.ForwardResetAfter(B, H, big, big, small, new float[B * H - 1], 0, default));
+        Assert.Throws<ArgumentException>(() => GruKernels.ForwardResetAfter(B, H, big, big.AsSpan(1), small, small, 0, default));
     }
 
     private static void Near(double expected, float actual, string what)
