@@ -144,7 +144,11 @@ internal sealed partial class RecurrentDirection
         var hPrevAll = _dropActive ? _hDropped.AsSpan(0, TB * Ho) : _hs.AsSpan((Reverse ? 1 : 0) * B * Ho, TB * Ho);
         // dW_ih += dAᵀ X
         Gemm.Sgemm(Op.Transpose, Op.None, GH, I, TB, 1f, dA, GH, input.AsSpan(0, TB * I), I, 1f, _wIh.Grad.Span, I);
-        Elementwise.AccumulateColumnSums(dA, _bIh.Grad.Span);
+        // Σ_rows dA, once: it is db_ih, and db_hh too except for the reset-after GRU (one pass over [T·B, G·H], not two).
+        var dBias = Grow(ref _dBiasSums, GH).AsSpan(0, GH);
+        dBias.Clear();
+        Elementwise.AccumulateColumnSums(dA, dBias);
+        Elementwise.Add(_bIh.Grad.Span, dBias, _bIh.Grad.Span);
         var dWhh = _wHh.Grad.Span;
         switch (_cell)
         {
@@ -159,11 +163,11 @@ internal sealed partial class RecurrentDirection
                 // rows r, z see h₋; rows n see r⊙h₋
                 Gemm.Sgemm(Op.Transpose, Op.None, 2 * H, H, TB, 1f, dA, GH, hPrevAll, H, 1f, dWhh, H);
                 Gemm.Sgemm(Op.Transpose, Op.None, H, H, TB, 1f, dA.Slice(2 * H), GH, _aux.AsSpan(0, TB * H), H, 1f, dWhh.Slice(2 * H * H), H);
-                Elementwise.AccumulateColumnSums(dA, _bHh.Grad.Span);
+                Elementwise.Add(_bHh.Grad.Span, dBias, _bHh.Grad.Span);
                 break;
             default:
                 Gemm.Sgemm(Op.Transpose, Op.None, GH, Ho, TB, 1f, dA, GH, hPrevAll, Ho, 1f, dWhh, Ho);
-                Elementwise.AccumulateColumnSums(dA, _bHh.Grad.Span);
+                Elementwise.Add(_bHh.Grad.Span, dBias, _bHh.Grad.Span);
                 if (P > 0)
                     Gemm.Sgemm(Op.Transpose, Op.None, P, H, TB, 1f, _dHs.AsSpan(0, TB * P), P, _ms.AsSpan(0, TB * H), H, 1f, _wHr!.Grad.Span, H);
                 break;

@@ -36,6 +36,7 @@ internal sealed partial class RecurrentDirection
 
     // Backward scratch.
     private float[] _dA = [];         // [T, B, G·H] gradient of the input projection (pre-activations)
+    private float[] _dBiasSums = [];  // [G·H] Σ over rows of dA (the bias gradients)
     private float[] _dAux = [];       // [T, B, 3H] GRU reset-after: gradient of h₋W_hhᵀ + b_hh
     private float[] _dHs = [];        // [T, B, P] LSTM projection: ∂L/∂h_t for dW_hr
     private float[] _dh = [], _dhNext = [], _dc = [], _dm = [], _dRh = [], _dhRec = [];
