@@ -36,7 +36,7 @@ public static class GemmBench
         else
         {
             blas.SetThreads(threads);
-            report.Notes.Add(OpenBlas.IdleSpinNote!);
+            report.Notes.Add(blas.IdleSpin);
         }
         report.Notes.Add($"our kernel: {Gemm.ActiveKernel}; ratio = ours / {blas?.Name ?? "peer"}");
 

@@ -15,8 +15,9 @@ public sealed unsafe class OpenBlas
     /// <summary>"OpenBLAS 0.3.21 (SkylakeX)": version from <c>openblas_get_config</c>, kernel set from <c>openblas_get_corename</c>.</summary>
     public string Name { get; }
 
-    private OpenBlas(nint lib)
+    private OpenBlas(nint lib, string idleSpin)
     {
+        IdleSpin = idleSpin;
         _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)
             NativeLibrary.GetExport(lib, "cblas_sgemm");
         _setThreads = NativeLibrary.TryGetExport(lib, "openblas_set_num_threads", out var st)
@@ -44,19 +45,19 @@ public sealed unsafe class OpenBlas
     /// </summary>
     public const int IdleSpinLog2Cycles = 19;
 
-    /// <summary>How OpenBLAS's idle spin was set, for the report's notes (null before <see cref="TryLoad"/>).</summary>
-    public static string? IdleSpinNote { get; private set; }
+    /// <summary>How OpenBLAS's idle spin was set, for the report's notes.</summary>
+    public string IdleSpin { get; }
 
     /// <summary>OpenBLAS if it loads (libopenblas.so.0 by name, then Debian's full path), else null.</summary>
     public static OpenBlas? TryLoad()
     {
-        IdleSpinNote = LimitIdleSpin();
+        string idleSpin = LimitIdleSpin();
         string[] candidates = ["libopenblas.so.0", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
             "/usr/lib/aarch64-linux-gnu/libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libopenblas.dll"];
         foreach (var name in candidates)
             if (NativeLibrary.TryLoad(name, out var lib))
             {
-                if (NativeLibrary.TryGetExport(lib, "cblas_sgemm", out _)) return new OpenBlas(lib);
+                if (NativeLibrary.TryGetExport(lib, "cblas_sgemm", out _)) return new OpenBlas(lib, idleSpin);
             }
         return null;
     }
