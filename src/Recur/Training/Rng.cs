@@ -46,20 +46,26 @@ public sealed class Rng
     public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
 
     /// <summary>
-    /// A dropout mask: each value 0 with probability <paramref name="p"/>, else <paramref name="keep"/>. Two
-    /// 24-bit uniforms per 64-bit draw (bits 40–63, then 16–39): half the draws of one <see cref="NextFloat"/> each.
+    /// A dropout mask: each value 0 with probability <paramref name="p"/>, else <paramref name="keep"/>. Masks of
+    /// 64 values or more take one draw here, the seed of <see cref="DropoutMasks"/>'s vector generators; smaller
+    /// ones two 24-bit uniforms per draw (bits 40–63, then 16–39).
     /// </summary>
     public void FillDropoutMask(Span<float> mask, float p, float keep)
     {
-        const float scale = 1f / (1 << 24);
+        if (mask.Length >= 64)
+        {
+            DropoutMasks.Fill(NextUInt64(), mask, p, keep);
+            return;
+        }
+        uint threshold = (uint)MathF.Ceiling(p * 16777216f);   // u·2⁻²⁴ < p ⇔ u < ⌈p·2²⁴⌉ for integers u < 2²⁴
         int i = 0;
         for (; i + 1 < mask.Length; i += 2)
         {
             ulong x = NextUInt64();
-            mask[i] = (x >> 40) * scale < p ? 0f : keep;
-            mask[i + 1] = ((x >> 16) & 0xFFFFFF) * scale < p ? 0f : keep;
+            mask[i] = (uint)(x >> 40) < threshold ? 0f : keep;
+            mask[i + 1] = (uint)((x >> 16) & 0xFFFFFF) < threshold ? 0f : keep;
         }
-        if (i < mask.Length) mask[i] = NextFloat() < p ? 0f : keep;
+        if (i < mask.Length) mask[i] = (uint)(NextUInt64() >> 40) < threshold ? 0f : keep;
     }
 
     /// <summary>Uniform in [lo, hi).</summary>
