@@ -28,10 +28,10 @@ internal sealed partial class RecurrentDirection
         CopyStateIn(h0, s, B * Ho, _hs.AsSpan(start * B * Ho, B * Ho));
         if (lstm) CopyStateIn(c0, s, B * H, _cs.AsSpan(start * B * H, B * H));
 
-        // Xp[T·B, G·H] = X[T·B, I] · W_ihᵀ + bias: one GEMM for all steps.
+        // Xp[T·B, G·H] = X[T·B, I] · W_ihᵀ: one GEMM for all steps. The bias is added step by step in the sweep
+        // (on the threads of its row groups), not filled in here first by this thread alone.
         var xp = _gateActs.AsSpan(0, T * B * GH);
-        for (int r = 0; r < T * B; r++) _bias.AsSpan(0, GH).CopyTo(xp.Slice(r * GH, GH));
-        Gemm.Sgemm(Op.None, Op.Transpose, T * B, GH, I, 1f, input.AsSpan(0, T * B * I), I, _wIh.Value.Span, I, 1f, xp, GH);
+        Gemm.Sgemm(Op.None, Op.Transpose, T * B, GH, I, 1f, input.AsSpan(0, T * B * I), I, _wIh.Value.Span, I, 0f, xp, GH);
 
         RunRowGroups(B, splittable: recorder is null, (b0, b1) => SweepForward(T, B, b0, b1, output, width, col, recorder));
 
@@ -56,6 +56,7 @@ internal sealed partial class RecurrentDirection
             var hPrev = _hs.AsSpan((PrevIndex(t) * B + b0) * Ho, nb * Ho);
             var hCur = _hs.AsSpan((CurIndex(t) * B + b0) * Ho, nb * Ho);
             var gates = _gateActs.AsSpan((t * B + b0) * GH, nb * GH);
+            Elementwise.AddRowVector(gates, _bias.AsSpan(0, GH));   // Xp_t + bias
             ReadOnlySpan<float> hRec = hPrev;
             if (_dropActive)
             {
