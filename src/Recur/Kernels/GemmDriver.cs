@@ -61,6 +61,14 @@ public static partial class Gemm
                 return;
             }
             long work = (long)m * n * k;
+            // K = 1 (an outer product, e.g. the input projection of a layer with one input feature): op(B) is
+            // one row, contiguous either way (B stored [1, N], or [N, 1] with ldb = 1), so the unpacked path's
+            // row updates C[i,:] += α·A[i,0]·B[0,:] apply; packing would cost more than the multiply-adds.
+            if (packed == null && k == 1 && (opB == Op.None || ldb == 1))
+            {
+                SmallGemm(opA, Op.None, m, n, k, alpha, pa, lda, pb, Math.Max(ldb, n), beta, pc, ldc);
+                return;
+            }
             // Tiny problems, and GEMV-like ones (M or N ≤ 2: every packed element would be used at most
             // twice), go unpacked.
             if (packed == null && (work <= SmallWork || m <= 2 || n <= 2))
