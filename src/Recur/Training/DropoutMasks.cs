@@ -51,21 +51,14 @@ internal static class DropoutMasks
         }
 
         private static Vector256<ulong> Seed4(ref ulong x) =>
-            Vector256.Create(SplitMix(ref x), SplitMix(ref x), SplitMix(ref x), SplitMix(ref x));
-
-        private static ulong SplitMix(ref ulong x)
-        {
-            ulong z = x += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
+            Vector256.Create(Rng.SplitMix(ref x), Rng.SplitMix(ref x), Rng.SplitMix(ref x), Rng.SplitMix(ref x));
 
         /// <summary>Eight mask values from one step of the four generators.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<float> NextMask(Vector256<int> threshold, Vector256<float> keep)
         {
-            // xoshiro256**: result = rotl(s1·5, 7)·9, products as shifts and adds (no 64-bit vector multiply on AVX2)
+            // xoshiro256** (Rng.NextUInt64, per lane): result = rotl(s1·5, 7)·9, products as shifts and adds (no 64-bit
+            // vector multiply on AVX2)
             var s1x5 = (_s1 << 2) + _s1;
             var rotated = (s1x5 << 7) | (s1x5 >> 57);
             var result = (rotated << 3) + rotated;

@@ -18,7 +18,7 @@ public sealed class Rng
         _s3 = SplitMix(ref x);
     }
 
-    private static ulong SplitMix(ref ulong x)
+    internal static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
