@@ -106,7 +106,8 @@ public sealed class Sequential
     private float[] _x = [];             // [T, B, I] input to the stack (after the embedding, or a copy of the features)
     private float[][] _moduleIn = [];    // [module] → [T, B, ·] after dropout
     private float[][] _h0 = [];          // [module] → h0 copy (for penalties)
-    private float[] _headIn = [];        // [T·B, Hout]
+    private float[] _headIn = [];        // [T·B, Hout]: the head's input when output dropout applies
+    private float[] _headInput = [];     // what the head saw in the last Forward: _headIn, or the top module's output
     private float[] _logits = [];        // [T·B, O]
     private float[] _dHeadIn = [];
     private Tensor[] _moduleOut = [];
@@ -242,7 +243,7 @@ public sealed class Sequential
         }
         _h0 = new float[n][];
         _moduleOut = new Tensor[n];
-        _headIn = new float[T * B * o.StateSize];
+        _headIn = _outputDropout is null ? [] : new float[T * B * o.StateSize];
         _dHeadIn = new float[T * B * o.StateSize];
         _logits = new float[T * B * o.OutputSize];
     }
@@ -280,9 +281,10 @@ public sealed class Sequential
             }
         }
         var last = _moduleOut[^1].Data;
+        // Without output dropout the head reads the top module's output in place (kept until its next Forward).
         if (_outputDropout is not null) _outputDropout.Forward(last, _headIn, T, B, o.StateSize, training, rng!);
-        else last.CopyTo(_headIn, 0);
-        Head.Forward(_headIn, T * B, _logits);
+        _headInput = _outputDropout is not null ? _headIn : last;
+        Head.Forward(_headInput, T * B, _logits);
         return Logits;
     }
 
@@ -294,7 +296,7 @@ public sealed class Sequential
         int T = _t, B = _b;
         if (T == 0) throw new InvalidOperationException("Backward called before Forward");
         if (gradLogits.Length != T * B * o.OutputSize) throw new ArgumentException($"gradLogits: expected {T * B * o.OutputSize} values, got {gradLogits.Length}");
-        Head.Backward(_headIn, gradLogits, T * B, _dHeadIn);
+        Head.Backward(_headInput, gradLogits, T * B, _dHeadIn);
         _outputDropout?.Backward(_dHeadIn, _dHeadIn);
         double pen = 0;
         float[] dOut = _dHeadIn;
