@@ -86,14 +86,13 @@ public static class AnchorBench
         var y = new float[B];
         for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextGaussian();
         for (int i = 0; i < y.Length; i++) y[i] = (float)rng.NextGaussian();
-        var grad = new float[T * B];
+        var grad = new float[B];
         var step = Timing.SecondsPerCall(() =>
         {
             model.ZeroGrad();
-            var outputs = model.Forward(x, T, B, training: true, rng: rng);      // [T·B, 1]
-            grad.AsSpan().Clear();                                                // loss on the last step only
-            MeanSquaredError.ForwardBackward(outputs.Slice((T - 1) * B, B), y, grad.AsSpan((T - 1) * B, B));
-            model.Backward(grad);
+            var outputs = model.ForwardLast(x, T, B, training: true, rng: rng);  // [B, 1]: the head on the last step only
+            MeanSquaredError.ForwardBackward(outputs, y, grad);
+            model.BackwardLast(grad);
             opt.Step(1e-3f);
         }, repeat);
         double flops = 3 * (RnnFwdFlops(B, T, 4, 1, H) + 3 * RnnFwdFlops(B, T, 4, H, H) + LinearFlops(B, H, 1));

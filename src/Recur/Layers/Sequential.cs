@@ -108,6 +108,7 @@ public sealed class Sequential
     private float[][] _h0 = [];          // [module] → h0 copy (for penalties)
     private float[] _headIn = [];        // [T·B, Hout]: the head's input when output dropout applies
     private float[] _headInput = [];     // what the head saw in the last Forward: _headIn, or the top module's output
+    private bool _lastOnly;              // the last Forward ran the head on the last step only (ForwardLast)
     private float[] _logits = [];        // [T·B, O]
     private float[] _dHeadIn = [];
     private Tensor[] _moduleOut = [];
@@ -179,8 +180,8 @@ public sealed class Sequential
 
     public long ParameterCount => _named.Sum(n => (long)n.Parameter.Value.Length);
 
-    /// <summary>The output of the last Forward, <c>[T·B, O]</c>.</summary>
-    public Span<float> Logits => _logits.AsSpan(0, _t * _b * Options.OutputSize);
+    /// <summary>The output of the last Forward, <c>[T·B, O]</c> (<c>[B, O]</c> after <see cref="ForwardLast"/>).</summary>
+    public Span<float> Logits => _logits.AsSpan(0, (_lastOnly ? 1 : _t) * _b * Options.OutputSize);
 
     public void ZeroGrad()
     {
@@ -226,6 +227,29 @@ public sealed class Sequential
         return ForwardStack(T, B, state, training, rng);
     }
 
+    /// <summary>
+    /// Feature input, many-to-one: x <c>[T, B, InputSize]</c> → the head's outputs at the last step only, <c>[B, O]</c>
+    /// (a forecaster or a sequence classifier: the same numbers as the last step of <see cref="Forward(ReadOnlySpan{float}, int, int, SequentialState?, bool, Rng?)"/>
+    /// at inference, without the head and output dropout on the other T − 1 steps). Pair with <see cref="BackwardLast"/>.
+    /// </summary>
+    public Span<float> ForwardLast(ReadOnlySpan<float> x, int T, int B, SequentialState? state = null, bool training = false, Rng? rng = null)
+    {
+        if (Embedding is not null) throw new InvalidOperationException("this model takes token ids, not float features");
+        if (x.Length != T * B * Options.InputSize) throw new ArgumentException($"x: expected [{T}, {B}, {Options.InputSize}], got {x.Length} values");
+        Prepare(T, B);
+        x.CopyTo(_x);
+        RunStack(T, B, state, training, rng);
+        // rows of step T−1 of the top module's output [T, B, Hout] → head
+        int hout = Options.StateSize;
+        var lastStep = _moduleOut[^1].Data.AsSpan((T - 1) * B * hout, B * hout);
+        if (_outputDropout is not null) _outputDropout.Forward(lastStep, _headIn.AsSpan(0, B * hout), 1, B, hout, training, rng!);
+        else lastStep.CopyTo(_headIn);
+        _headInput = _headIn;
+        Head.Forward(_headInput.AsSpan(0, B * hout), B, _logits);
+        _lastOnly = true;
+        return Logits;
+    }
+
     private void Prepare(int T, int B)
     {
         if (T < 1 || B < 1) throw new ArgumentException($"T and B must be ≥ 1, got T={T}, B={B}");
@@ -243,12 +267,26 @@ public sealed class Sequential
         }
         _h0 = new float[n][];
         _moduleOut = new Tensor[n];
-        _headIn = _outputDropout is null ? [] : new float[T * B * o.StateSize];
+        _headIn = new float[(_outputDropout is null ? B : T * B) * o.StateSize];   // all steps, or the last (ForwardLast)
         _dHeadIn = new float[T * B * o.StateSize];
         _logits = new float[T * B * o.OutputSize];
     }
 
     private Span<float> ForwardStack(int T, int B, SequentialState? state, bool training, Rng? rng)
+    {
+        RunStack(T, B, state, training, rng);
+        var o = Options;
+        var last = _moduleOut[^1].Data;
+        // Without output dropout the head reads the top module's output in place (kept until its next Forward).
+        if (_outputDropout is not null) _outputDropout.Forward(last, _headIn, T, B, o.StateSize, training, rng!);
+        _headInput = _outputDropout is not null ? _headIn : last;
+        Head.Forward(_headInput, T * B, _logits);
+        _lastOnly = false;
+        return Logits;
+    }
+
+    /// <summary>Input dropout and the recurrent modules (dropout between them): fills <c>_moduleOut</c>.</summary>
+    private void RunStack(int T, int B, SequentialState? state, bool training, Rng? rng)
     {
         var o = Options;
         bool recurrentDropout = training && o.RecurrentDropout > 0;
@@ -280,12 +318,6 @@ public sealed class Sequential
                 if (res.CN is not null) res.CN.Span.CopyTo(state.C[k]!.Span);
             }
         }
-        var last = _moduleOut[^1].Data;
-        // Without output dropout the head reads the top module's output in place (kept until its next Forward).
-        if (_outputDropout is not null) _outputDropout.Forward(last, _headIn, T, B, o.StateSize, training, rng!);
-        _headInput = _outputDropout is not null ? _headIn : last;
-        Head.Forward(_headInput, T * B, _logits);
-        return Logits;
     }
 
     /// <summary>Backward through the last Forward given ∂L/∂logits <c>[T·B, O]</c>: accumulates every parameter's
@@ -295,9 +327,35 @@ public sealed class Sequential
         var o = Options;
         int T = _t, B = _b;
         if (T == 0) throw new InvalidOperationException("Backward called before Forward");
+        if (_lastOnly) throw new InvalidOperationException("the last forward pass was ForwardLast: call BackwardLast");
         if (gradLogits.Length != T * B * o.OutputSize) throw new ArgumentException($"gradLogits: expected {T * B * o.OutputSize} values, got {gradLogits.Length}");
         Head.Backward(_headInput, gradLogits, T * B, _dHeadIn);
         _outputDropout?.Backward(_dHeadIn, _dHeadIn);
+        return BackwardStack(T, B, penalty);
+    }
+
+    /// <summary>Backward through the last <see cref="ForwardLast"/> given ∂L/∂outputs at the last step <c>[B, O]</c>
+    /// (the earlier steps' outputs were not computed: their gradient is zero). Accumulates every parameter's gradient.</summary>
+    public double BackwardLast(ReadOnlySpan<float> gradLast, IRecurrentPenalty? penalty = null)
+    {
+        var o = Options;
+        int T = _t, B = _b, hout = o.StateSize;
+        if (T == 0) throw new InvalidOperationException("BackwardLast called before ForwardLast");
+        if (!_lastOnly) throw new InvalidOperationException("the last forward pass was Forward: call Backward");
+        if (gradLast.Length != B * o.OutputSize) throw new ArgumentException($"gradLast: expected [{B}, {o.OutputSize}] values, got {gradLast.Length}");
+        // ∂L/∂(top output) [T, B, Hout]: zero but at step T−1
+        _dHeadIn.AsSpan(0, (T - 1) * B * hout).Clear();
+        var dLast = _dHeadIn.AsSpan((T - 1) * B * hout, B * hout);
+        Head.Backward(_headInput.AsSpan(0, B * hout), gradLast, B, dLast);
+        _outputDropout?.Backward(dLast, dLast);
+        return BackwardStack(T, B, penalty);
+    }
+
+    /// <summary>The recurrent modules in reverse (dropout between them), input dropout and the embedding, from
+    /// ∂L/∂(top output) in <c>_dHeadIn</c>.</summary>
+    private double BackwardStack(int T, int B, IRecurrentPenalty? penalty)
+    {
+        var o = Options;
         double pen = 0;
         float[] dOut = _dHeadIn;
         for (int k = Rnn.Count - 1; k >= 0; k--)

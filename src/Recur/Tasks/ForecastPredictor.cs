@@ -48,8 +48,7 @@ public sealed class ForecastPredictor(ForecastModel model, ForecastFrame frame)
         int w = frame.Settings.Window, b = taus.Length, f = frame.InputSize;
         var x = new float[w * b * f];
         frame.Windows(taus, x, []);
-        var y = model.Network.Forward(x, w, b, training: rng is not null, rng: rng);
-        var last = y.Slice((w - 1) * b * outputs, b * outputs);
+        var last = model.Network.ForwardLast(x, w, b, training: rng is not null, rng: rng);
         var scaled = new double[b * horizon];
         for (int i = 0; i < b; i++)
             for (int h = 0; h < horizon; h++) scaled[i * horizon + h] = last[i * outputs + h];
@@ -74,8 +73,7 @@ public sealed class ForecastPredictor(ForecastModel model, ForecastFrame frame)
             for (int j = 0; j < w; j++)
                 for (int i = 0; i < b; i++)
                     rows[i].AsSpan((k + j) * f, f).CopyTo(x.AsSpan((j * b + i) * f, f));
-            var y = model.Network.Forward(x, w, b, training: rng is not null, rng: rng);
-            var last = y.Slice((w - 1) * b * outputs, b * outputs);
+            var last = model.Network.ForwardLast(x, w, b, training: rng is not null, rng: rng);
             for (int i = 0; i < b; i++)
             {
                 double z = last[i * outputs];

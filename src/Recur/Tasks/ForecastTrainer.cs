@@ -61,8 +61,7 @@ public sealed class ForecastTrainer(ForecastModel model, ForecastFrame frame, Fo
             var x = new float[w * b * f];
             var t = new float[b * o];
             frame.Windows(part, x, t);
-            var y = model.Network.Forward(x, w, b);
-            var last = y.Slice((w - 1) * b * o, b * o);
+            var last = model.Network.ForwardLast(x, w, b);
             for (int i = 0; i < b * o; i++) sum += (double)(last[i] - t[i]) * (last[i] - t[i]);
         }
         return sum / (taus.Length * o);
@@ -105,23 +104,22 @@ public sealed class ForecastTrainer(ForecastModel model, ForecastFrame frame, Fo
             for (int start = 0; start < order.Length; start += options.Batch)
             {
                 int b = Math.Min(options.Batch, order.Length - start);
-                if (x.Length != w * b * f) { x = new float[w * b * f]; target = new float[b * o]; grad = new float[w * b * o]; }
+                if (x.Length != w * b * f) { x = new float[w * b * f]; target = new float[b * o]; grad = new float[b * o]; }
                 frame.Windows(order.AsSpan(start, b), x, target);
                 net.ZeroGrad();
-                var y = net.Forward(x, w, b, training: true, rng: rng);
-                // MSE over the last step's outputs [B, O]; the gradient is zero at the earlier steps.
-                int lastAt = (w - 1) * b * o;
+                // MSE over the last step's outputs [B, O] (the head runs on that step only).
+                var y = net.ForwardLast(x, w, b, training: true, rng: rng);
                 double loss = 0;
                 for (int i = 0; i < b * o; i++)
                 {
-                    float e = y[lastAt + i] - target[i];
+                    float e = y[i] - target[i];
                     loss += (double)e * e;
-                    grad[lastAt + i] = 2f * e / (b * o);
+                    grad[i] = 2f * e / (b * o);
                 }
                 loss /= b * o;
                 if (!double.IsFinite(loss))
                     throw new ForecastDivergedException($"training loss became {loss} at epoch {epoch}, update {updates + 1}: try a smaller --lr or scaling");
-                net.Backward(grad);
+                net.BackwardLast(grad);
                 if (options.Clip > 0) GradientClipping.ClipByGlobalNorm(net.Parameters, options.Clip);
                 double progress = options.Minutes is null ? schedule.ProgressBySteps(updates, totalUpdates) : clock.Elapsed.TotalSeconds / budget;
                 lr = schedule.Rate(updates, progress);
