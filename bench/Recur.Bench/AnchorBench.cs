@@ -28,6 +28,14 @@ public static class AnchorBench
         _ => throw new ArgumentException($"unknown configuration '{shortName}' (known: {string.Join(", ", Names)})"),
     };
 
+    /// <summary>
+    /// Warm-up before the timed samples. A training configuration calls some methods once per update (the loss, the
+    /// layer's sweep drivers), so tiered JIT compiles them fully only after ≈ 30 updates: with 0.2 s of warm-up the
+    /// first samples of T1 ran 2–6 % slower than later ones. The peers' figures are steady state (TorchSharp times each
+    /// configuration for seconds); so are ours.
+    /// </summary>
+    internal const double SteadyStateWarmupSeconds = 3.0;
+
     private static double RnnFwdFlops(double b, double t, double g, double i, double h) => 2.0 * b * t * g * h * (i + h);
 
     private static double LinearFlops(double rows, double i, double o) => 2.0 * rows * i * o;
@@ -70,7 +78,7 @@ public static class AnchorBench
             SoftmaxCrossEntropy.ForwardBackward(logits, y, V, grad);
             model.Backward(grad);
             opt.Step(1e-3f);
-        }, repeat);
+        }, repeat, warmupSeconds: SteadyStateWarmupSeconds);
         double flops = 3 * (RnnFwdFlops(batch, T, 4, E, hidden) + RnnFwdFlops(batch, T, 4, hidden, hidden) + LinearFlops(batch * T, hidden, V));
         return ("tokens/s", step.Invert(s => batch * T / s), flops / step.Median / 1e9);
     }
@@ -94,7 +102,7 @@ public static class AnchorBench
             MeanSquaredError.ForwardBackward(outputs, y, grad);
             model.BackwardLast(grad);
             opt.Step(1e-3f);
-        }, repeat);
+        }, repeat, warmupSeconds: SteadyStateWarmupSeconds);
         double flops = 3 * (RnnFwdFlops(B, T, 4, 1, H) + 3 * RnnFwdFlops(B, T, 4, H, H) + LinearFlops(B, H, 1));
         return ("samples/s", step.Invert(s => B / s), flops / step.Median / 1e9);
     }
@@ -117,7 +125,7 @@ public static class AnchorBench
             MeanSquaredError.ForwardBackward(pred, y, grad);
             model.Backward(grad);
             opt.Step(1e-3f);
-        }, repeat);
+        }, repeat, warmupSeconds: SteadyStateWarmupSeconds);
         double flops = 3 * (RnnFwdFlops(B, T, cell.Gates(), input, hidden) + LinearFlops(B * T, hidden, outputs));
         return ("tokens/s", step.Invert(s => B * T / s), flops / step.Median / 1e9);
     }
@@ -141,7 +149,7 @@ public static class AnchorBench
                 System.Numerics.Tensors.TensorPrimitives.SoftMax(logits, probs);
                 token = SampleIndex(probs, rng.NextFloat());
             }
-        }, repeat, warmup: 1, minSampleSeconds: 0);
+        }, repeat, warmup: 1, minSampleSeconds: 0, warmupSeconds: SteadyStateWarmupSeconds);
         double flops = RnnFwdFlops(1, 1, 4, E, H) + RnnFwdFlops(1, 1, 4, H, H) + LinearFlops(1, H, V);
         return ("chars/s", run.Invert(s => Steps / s), flops * Steps / run.Median / 1e9);
     }

@@ -25,23 +25,23 @@ public static class Timing
     /// thread wake-up), picks a number of calls per sample so one sample lasts at least
     /// <paramref name="minSampleSeconds"/>, and returns median/min/max over <paramref name="repeat"/> samples.
     /// </summary>
-    public static Stats SecondsPerCall(Action action, int repeat, int warmup = 2, double minSampleSeconds = 0.03)
-        => Interleaved([action], repeat, warmup, minSampleSeconds)[0];
+    public static Stats SecondsPerCall(Action action, int repeat, int warmup = 2, double minSampleSeconds = 0.03, double warmupSeconds = 0.2)
+        => Interleaved([action], repeat, warmup, minSampleSeconds, warmupSeconds)[0];
 
     /// <summary>
     /// Seconds per call of each action, sampled alternately (A B A B …) so that on a noisy, shared machine
     /// every contender sees the same minutes: compare these side by side. Warm-up as
     /// <see cref="SecondsPerCall"/>, per action.
     /// </summary>
-    public static Stats[] Interleaved(IReadOnlyList<Action> actions, int repeat, int warmup = 2, double minSampleSeconds = 0.03)
+    public static Stats[] Interleaved(IReadOnlyList<Action> actions, int repeat, int warmup = 2, double minSampleSeconds = 0.03, double warmupSeconds = 0.2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repeat, 1);
         var calls = new int[actions.Count];
         for (int a = 0; a < actions.Count; a++)
         {
-            // Warm-up: at least `warmup` calls and 0.2 s, so tiered JIT and caches have settled.
+            // Warm-up: at least `warmup` calls and `warmupSeconds`, so tiered JIT and caches have settled.
             var warm = Stopwatch.StartNew();
-            for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < 0.2; i++) actions[a]();
+            for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < warmupSeconds; i++) actions[a]();
             var sw = Stopwatch.StartNew();
             actions[a]();
             double once = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
