@@ -29,10 +29,10 @@ public static class AnchorBench
     };
 
     /// <summary>
-    /// Warm-up before the timed samples. A training configuration calls some methods once per update (the loss, the
-    /// layer's sweep drivers), so tiered JIT compiles them fully only after ≈ 30 updates: with 0.2 s of warm-up the
-    /// first samples of T1 ran 2–6 % slower than later ones. The peers' figures are steady state (TorchSharp times each
-    /// configuration for seconds); so are ours.
+    /// Warm-up before the timed samples: with 0.2 s the first samples of T1 ran 2–6 % slower than later ones (tiered
+    /// JIT, we think: a training configuration calls some methods once per update, the loss and the layers' sweep
+    /// drivers, and a method is compiled fully only after ≈ 30 calls). The peer's figures are steady state
+    /// (TorchSharp warms up, then times steps for seconds); so are ours.
     /// </summary>
     internal const double SteadyStateWarmupSeconds = 3.0;
 
