@@ -50,18 +50,17 @@ internal static class GemmThreadPool
             var workers = s_workers;
             if (workers.Length < parts - 1) workers = s_workers = Grow(workers, parts - 1);
             int gen = ++s_gen;
+            // No tile to claim in this generation, and closed before any other field changes (see CloseClaims).
+            CloseClaims(gen);
             s_job = null;
             s_tiles = parts;
             s_error = null;
             Volatile.Write(ref s_done, 0);
             Volatile.Write(ref s_parts, job);
             Interlocked.Exchange(ref s_partClaims, (long)gen << 32);
-            // No tile to claim in this generation: a late tile worker finds none.
-            Interlocked.Exchange(ref s_claim, ((long)gen << 32) | (uint)parts);
             for (int w = 0; w < parts - 1; w++) workers[w].Wake();
             for (int p = 0; p < parts; p++) TryClaimAndRun(job, p);   // own part first, then any not yet claimed
-            var spin = new SpinWait();
-            while (Volatile.Read(ref s_done) != parts) spin.SpinOnce(sleep1Threshold: -1);
+            WaitDone(parts);
             Volatile.Write(ref s_parts, null);
             if (s_error is { } err) throw new AggregateException("GEMM worker failed", err);
             return true;
@@ -164,6 +163,7 @@ internal static class GemmThreadPool
         var workers = s_workers;
         if (workers.Length < threads - 1) workers = s_workers = Grow(workers, threads - 1);
         int gen = ++s_gen;
+        CloseClaims(gen);
         s_job = job;
         s_tiles = tiles;
         s_error = null;
@@ -171,9 +171,27 @@ internal static class GemmThreadPool
         Interlocked.Exchange(ref s_claim, (long)gen << 32);     // opens the tiles (full fence: fields first)
         for (int w = 0; w < threads - 1; w++) workers[w].Wake();
         Work();
-        var spin = new SpinWait();
-        while (Volatile.Read(ref s_done) != tiles) spin.SpinOnce(sleep1Threshold: -1);
+        WaitDone(tiles);
         if (s_error is { } e) throw new AggregateException("GEMM worker failed", e);
+    }
+
+    /// <summary>
+    /// Moves the tile counter to generation <paramref name="gen"/> with nothing to claim, before the caller rewrites
+    /// the job, tile count and done count. A worker still in <see cref="Work"/> for the previous generation holds a
+    /// stale counter value: its compare-exchange now fails and it sees a new generation. Opening the counter last
+    /// (as before) left a window in which that compare-exchange succeeded against the new job's fields: the worker
+    /// ran a tile of the new job that was claimed again after the opening, and the done count overshot.
+    /// </summary>
+    private static void CloseClaims(int gen) => Interlocked.Exchange(ref s_claim, ((long)gen << 32) | int.MaxValue);
+
+    /// <summary>Waits until <paramref name="count"/> tiles or parts are done; more than that is a scheduling bug,
+    /// reported rather than waited on for ever.</summary>
+    private static void WaitDone(int count)
+    {
+        var spin = new SpinWait();
+        while (Volatile.Read(ref s_done) < count) spin.SpinOnce(sleep1Threshold: -1);
+        if (Volatile.Read(ref s_done) != count)
+            throw new InvalidOperationException($"GEMM threads: {Volatile.Read(ref s_done)} parts done of {count}");
     }
 
     /// <summary>Claims and runs tiles of the current job until none is left.</summary>
