@@ -1,5 +1,4 @@
 using System.Numerics;
-using Recur.Kernels;
 using Recur.Layers;
 using Recur.Tensors;
 
@@ -52,60 +51,13 @@ public abstract class Optimizer
         _ => throw new ArgumentException($"unknown optimizer '{name}' (known: sgd, rmsprop, adam, adamw)"),
     };
 
-    /// <summary>Fewest parameter values for which a step is split over the GEMM threads (below, a hand-off costs
-    /// more than it saves).</summary>
-    internal const long ParallelValues = 1 << 16;
-
-    private ParallelStep? _parallel;
-
     public void Step(float learningRate)
     {
         StepCount++;
-        long total = 0;
-        foreach (var (_, p) in Parameters) total += p.Value.Length;
-        // Element-wise updates: the values are the same however they are split, so both cores share the step
-        // (on two cores a serial step left one idle for ≈ 0.7 ms per update of the 0.9 M-parameter T1 model).
-        int parts = (int)Math.Min(Gemm.Threads, total / ParallelValues);
-        if (parts >= 2)
-        {
-            _parallel ??= new ParallelStep(this);
-            _parallel.Set(learningRate, total, parts);
-            if (!GemmThreadPool.TryRunParts(_parallel, parts))
-                for (int part = 0; part < parts; part++) _parallel.RunPart(part);   // workers taken: the parts here
-            return;
-        }
-        for (int i = 0; i < Parameters.Count; i++)
-        {
-            var p = Parameters[i].Parameter;
-            Update(i, p, learningRate, 0, p.Value.Length);
-        }
+        for (int i = 0; i < Parameters.Count; i++) Update(i, Parameters[i].Parameter, learningRate);
     }
 
-    /// <summary>Updates values [<paramref name="start"/>, <paramref name="end"/>) of parameter <paramref name="index"/>.</summary>
-    protected abstract void Update(int index, Parameter p, float lr, int start, int end);
-
-    /// <summary>Part k of a step: values [total·k/parts, total·(k+1)/parts) of the parameters laid end to end.</summary>
-    private sealed class ParallelStep(Optimizer optimizer) : GemmThreadPool.IParts
-    {
-        private float _lr;
-        private long _total;
-        private int _parts;
-
-        public void Set(float lr, long total, int parts) { _lr = lr; _total = total; _parts = parts; }
-
-        public void RunPart(int part)
-        {
-            long from = _total * part / _parts, to = _total * (part + 1) / _parts, offset = 0;
-            var ps = optimizer.Parameters;
-            for (int i = 0; i < ps.Count && offset < to; i++)
-            {
-                var p = ps[i].Parameter;
-                long n = p.Value.Length, s = Math.Max(from, offset), e = Math.Min(to, offset + n);
-                if (s < e) optimizer.Update(i, p, _lr, (int)(s - offset), (int)(e - offset));
-                offset += n;
-            }
-        }
-    }
+    protected abstract void Update(int index, Parameter p, float lr);
 
     /// <summary>The state tensors, named <c>{parameter}.{slot}</c> (saved as <c>optim.{parameter}.{slot}</c>).</summary>
     public abstract IEnumerable<(string Name, Tensor Value)> State { get; }
@@ -122,11 +74,11 @@ public sealed class Sgd : Optimizer
     public Sgd(IReadOnlyList<(string Name, Parameter Parameter)> parameters, OptimizerOptions options) : base(parameters, options)
         => _buf = Slots(parameters);
 
-    protected override void Update(int index, Parameter p, float lr, int start, int end)
+    protected override void Update(int index, Parameter p, float lr)
     {
-        var w = p.Value.Span[start..end];
-        var g = p.Grad.Span[start..end];
-        var b = _buf[index].Span[start..end];
+        var w = p.Value.Span;
+        var g = p.Grad.Span;
+        var b = _buf[index].Span;
         float mu = Options.Momentum, wd = Options.WeightDecay;
         bool first = StepCount == 1;
         for (int i = 0; i < w.Length; i++)
@@ -153,11 +105,11 @@ public sealed class RmsProp : Optimizer
     public RmsProp(IReadOnlyList<(string Name, Parameter Parameter)> parameters, OptimizerOptions options) : base(parameters, options)
         => _sq = Slots(parameters);
 
-    protected override void Update(int index, Parameter p, float lr, int start, int end)
+    protected override void Update(int index, Parameter p, float lr)
     {
-        var w = p.Value.Span[start..end];
-        var g = p.Grad.Span[start..end];
-        var v = _sq[index].Span[start..end];
+        var w = p.Value.Span;
+        var g = p.Grad.Span;
+        var v = _sq[index].Span;
         float a = Options.Alpha, eps = Options.Epsilon, wd = Options.WeightDecay;
         for (int i = 0; i < w.Length; i++)
         {
@@ -184,12 +136,12 @@ public sealed class Adam : Optimizer
         _v = Slots(parameters);
     }
 
-    protected override void Update(int index, Parameter p, float lr, int start, int end)
+    protected override void Update(int index, Parameter p, float lr)
     {
-        var w = p.Value.Span[start..end];
-        var g = p.Grad.Span[start..end];
-        var m = _m[index].Span[start..end];
-        var v = _v[index].Span[start..end];
+        var w = p.Value.Span;
+        var g = p.Grad.Span;
+        var m = _m[index].Span;
+        var v = _v[index].Span;
         float b1 = Options.Beta1, b2 = Options.Beta2, eps = Options.Epsilon, wd = Options.WeightDecay;
         bool decoupled = Options.Kind == OptimizerKind.AdamW;
         double bc1 = 1 - Math.Pow(b1, StepCount), bc2 = 1 - Math.Pow(b2, StepCount);
