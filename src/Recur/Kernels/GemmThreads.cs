@@ -57,7 +57,10 @@ internal static class GemmThreadPool
             s_error = null;
             Volatile.Write(ref s_done, 0);
             Volatile.Write(ref s_parts, job);
-            Interlocked.Exchange(ref s_partClaims, (long)gen << 32);
+            // Bits of parts that do not exist start claimed: a worker whose id is ≥ parts (the pool grew for a
+            // larger job earlier) must not claim "its" part, which would run nothing and still count as done.
+            long absent = 0xFFFF_FFFFL & ~((1L << parts) - 1);
+            Interlocked.Exchange(ref s_partClaims, ((long)gen << 32) | absent);
             for (int w = 0; w < parts - 1; w++) workers[w].Wake();
             for (int p = 0; p < parts; p++) TryClaimAndRun(job, p);   // own part first, then any not yet claimed
             WaitDone(parts);
