@@ -135,17 +135,17 @@ public static class AnchorBench
     {
         const int V = 96, E = 64, H = 256, Steps = 2000;
         var rng = new Rng(1);
-        var model = new Sequential(new SequentialOptions(CellType.Lstm, E, H, 2, V, VocabSize: V), rng);
+        // The model as `recur sample` runs it: a frozen copy (TorchSharp's side runs its model in eval mode).
+        var model = new FrozenSequential(new Sequential(new SequentialOptions(CellType.Lstm, E, H, 2, V, VocabSize: V), rng));
         var logits = new float[V];
         var probs = new float[V];
-        var scratch = new ScratchBuffer();
         var run = Timing.SecondsPerCall(() =>
         {
-            var state = model.CreateStreamState();
+            var state = model.CreateState();
             int token = 0;
             for (int i = 0; i < Steps; i++)
             {
-                model.Step(token, state, logits, scratch);
+                model.Step(token, state, logits);
                 System.Numerics.Tensors.TensorPrimitives.SoftMax(logits, probs);
                 token = SampleIndex(probs, rng.NextFloat());
             }

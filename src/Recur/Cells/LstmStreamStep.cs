@@ -8,7 +8,8 @@ namespace Recur.Cells;
 /// pre-activations a[b, qH+j] = bias[qH+j] + x_b·W_ih[qH+j] + h_b·W_hh[qH+j] (q = i, f, g, o) and then the
 /// cell update of those units. At batch 1 the step is a stream of the weights (4H·(I+H) floats), so the
 /// fixed unit split keeps each thread's rows in its own core's cache from step to step, and one hand-off
-/// per layer replaces three (input product, recurrent product, gate kernel).
+/// per layer replaces three (input product, recurrent product, gate kernel). With <see cref="LstmStreamWeights"/>
+/// (a frozen model) the products read the interleaved copy instead of W_ih and W_hh.
 /// </summary>
 internal static unsafe class LstmStreamStep
 {
@@ -20,13 +21,14 @@ internal static unsafe class LstmStreamStep
         ReadOnlySpan<float> x, ReadOnlySpan<float> h, ReadOnlySpan<float> cPrev,
         ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, ReadOnlySpan<float> bias,
         ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
-        Span<float> gates, Span<float> c, Span<float> tanhC, Span<float> hNew)
+        Span<float> gates, Span<float> c, Span<float> tanhC, Span<float> hNew, LstmStreamWeights? packed = null)
     {
         fixed (float* px = x, ph = h, pcp = cPrev, pwi = wIh, pwh = wHh, pb = bias, ppi = pI, ppf = pF, ppo = pO,
                pg = gates, pc = c, ptc = tanhC, phn = hNew)
         {
             var job = Job.Shared;
             job.Set(cell, batch, inputSize, hidden, px, ph, pcp, pwi, pwh, pb, ppi, ppf, ppo, pI.Length, pg, pc, ptc, phn);
+            job.Packed = packed is not null && packed.InputSize == inputSize && packed.Hidden == hidden ? packed : null;
             long work = (long)batch * 4 * hidden * (inputSize + hidden);
             int parts = Math.Min(Gemm.Threads, hidden / 16);
             if (parts >= 2 && work >= Gemv.ParallelWork)
@@ -48,6 +50,8 @@ internal static unsafe class LstmStreamStep
         private int _b, _i, _h, _peep;
         private float* _x, _hp, _cp, _wIh, _wHh, _bias, _pI, _pF, _pO, _g, _c, _tc, _hn;
         public int Parts;
+        public LstmStreamWeights? Packed;
+        [ThreadStatic] private static float[]? t_xh;
 
         public void Set(CellType cell, int b, int i, int h, float* x, float* hp, float* cp, float* wIh, float* wHh,
             float* bias, float* pI, float* pF, float* pO, int peep, float* g, float* c, float* tc, float* hn)
@@ -64,6 +68,19 @@ internal static unsafe class LstmStreamStep
         {
             int j0 = Boundary(part), j1 = Boundary(part + 1);
             if (j1 <= j0) return;
+            int H = _h, GH = 4 * H;
+            if (Packed is { } packed) ProductsPacked(packed, j0, j1);
+            else ProductsRowMajor(j0, j1);
+            int n = _b * H;
+            LstmKernels.ForwardUnits(_cell, _b, H, j0, j1, new Span<float>(_g, _b * GH), new ReadOnlySpan<float>(_cp, n),
+                new Span<float>(_c, n), new Span<float>(_tc, n), new Span<float>(_hn, n),
+                new ReadOnlySpan<float>(_pI, _peep), new ReadOnlySpan<float>(_pF, _peep), new ReadOnlySpan<float>(_pO, _peep),
+                0, default);
+        }
+
+        /// <summary>The four gate pre-activations of units [j0, j1), from W_ih and W_hh as stored (four rows at a time).</summary>
+        private void ProductsRowMajor(int j0, int j1)
+        {
             int H = _h, GH = 4 * H;
             for (int b = 0; b < _b; b++)
             {
@@ -87,11 +104,21 @@ internal static unsafe class LstmStreamStep
                     }
                 }
             }
-            int n = _b * H;
-            LstmKernels.ForwardUnits(_cell, _b, H, j0, j1, new Span<float>(_g, _b * GH), new ReadOnlySpan<float>(_cp, n),
-                new Span<float>(_c, n), new Span<float>(_tc, n), new Span<float>(_hn, n),
-                new ReadOnlySpan<float>(_pI, _peep), new ReadOnlySpan<float>(_pF, _peep), new ReadOnlySpan<float>(_pO, _peep),
-                0, default);
+        }
+
+        /// <summary>The same from the interleaved copy: [x | h | 0] per batch row, then each gate's groups of four units.</summary>
+        private void ProductsPacked(LstmStreamWeights packed, int j0, int j1)
+        {
+            int H = _h, GH = 4 * H, width = packed.Width;
+            var xh = t_xh is { } buf && buf.Length >= width ? buf : t_xh = GC.AllocateArray<float>(width, pinned: true);
+            fixed (float* pxh = xh)
+                for (int b = 0; b < _b; b++)
+                {
+                    new ReadOnlySpan<float>(_x + (nint)b * _i, _i).CopyTo(xh);
+                    new ReadOnlySpan<float>(_hp + (nint)b * H, H).CopyTo(xh.AsSpan(_i));
+                    xh.AsSpan(_i + H, width - _i - H).Clear();
+                    packed.Gates(pxh, _bias, _g + (nint)b * GH, j0, j1);
+                }
         }
     }
 }

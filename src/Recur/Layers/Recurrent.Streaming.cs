@@ -51,6 +51,13 @@ public sealed partial class Recurrent
         input.CopyTo(output);
     }
 
+    /// <summary>Marks this layer's weights as fixed from now on (the private copy in a <see cref="FrozenSequential"/>).</summary>
+    internal void Freeze()
+    {
+        foreach (var layer in Directions)
+            foreach (var direction in layer) direction.Frozen = true;
+    }
+
     private void EnsureStreamable()
     {
         if (Options.Bidirectional)

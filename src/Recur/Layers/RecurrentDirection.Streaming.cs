@@ -8,6 +8,11 @@ internal sealed partial class RecurrentDirection
     // Streaming scratch, separate from the sequence cache so Step never disturbs a pending Backward.
     private float[] _sGates = [], _sH = [], _sC = [], _sTanhC = [], _sM = [], _sAux = [];
 
+    /// <summary>Set on the private copy inside a <see cref="FrozenSequential"/>, whose weights never change: its
+    /// LSTM streaming steps then read an interleaved copy of W_ih and W_hh, made at the first step.</summary>
+    internal bool Frozen { get; set; }
+    private LstmStreamWeights? _streamWeights;
+
     /// <summary>
     /// One streaming step: x <c>[B, I]</c>; h <c>[B, Hout]</c> and c <c>[B, H]</c> (LSTM) are read as the
     /// previous state and overwritten with the new one. Same arithmetic as the sequence sweep.
@@ -33,8 +38,9 @@ internal sealed partial class RecurrentDirection
         if (lstm && _proj == 0 && B <= Gemv.MaxRows)
         {
             // Tiny batch: products and cell update in one pass split by hidden units.
+            if (Frozen) _streamWeights ??= new LstmStreamWeights(_wIh.Value.Span, _wHh.Value.Span, I, H);
             LstmStreamStep.Run(_cell, B, I, H, x, h, c, _wIh.Value.Span, _wHh.Value.Span, _bias.AsSpan(0, GH),
-                Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew);
+                Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, _streamWeights);
             hNew.CopyTo(h);
             cNew.CopyTo(c);
             return;

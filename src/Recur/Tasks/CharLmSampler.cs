@@ -16,12 +16,13 @@ public sealed record SamplingOptions(float Temperature = 1f, int TopK = 0, bool 
     }
 }
 
-/// <summary>Generates text from a <see cref="CharLmModel"/> one character at a time, state carried (streaming, batch 1).</summary>
+/// <summary>Generates text from a <see cref="CharLmModel"/> one character at a time, state carried (streaming, batch 1).
+/// It generates from the model's weights as they are when it is created (a <see cref="FrozenSequential"/> copy).</summary>
 public sealed class CharLmSampler
 {
     private readonly CharLmModel _model;
+    private readonly FrozenSequential _network;
     private readonly RecurrentState[] _state;
-    private readonly ScratchBuffer _scratch = new();
     private readonly float[] _logits, _probs;
     private readonly int[] _order;
     private int _last = -1;
@@ -29,7 +30,8 @@ public sealed class CharLmSampler
     public CharLmSampler(CharLmModel model)
     {
         _model = model;
-        _state = model.Network.CreateStreamState(1);
+        _network = new FrozenSequential(model.Network);
+        _state = _network.CreateState(1);
         int V = model.Vocabulary.Count;
         _logits = new float[V];
         _probs = new float[V];
@@ -44,7 +46,7 @@ public sealed class CharLmSampler
 
     private void Feed(int id)
     {
-        _model.Network.Step(id, _state, _logits, _scratch);
+        _network.Step(id, _state, _logits);
         _last = id;
     }
 

@@ -1,0 +1,36 @@
+using Recur.Tensors;
+using Recur.Training;
+
+namespace Recur.Layers;
+
+/// <summary>
+/// A copy of a <see cref="Sequential"/> for generation: its weights as they are when the copy is made, laid out for
+/// streaming steps (each LSTM layer's W_ih and W_hh interleaved for the batch-1 matrix–vector products, see
+/// <see cref="Cells.LstmStreamWeights"/>). Training or loading the original later does not change the copy: make a new
+/// one then. The numbers are those of <see cref="Sequential.Step"/> up to float rounding (the products add in
+/// another order).
+/// </summary>
+public sealed class FrozenSequential
+{
+    private readonly Sequential _model;
+    private readonly ScratchBuffer _scratch = new();
+
+    public FrozenSequential(Sequential model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = new Sequential(model.Options, new Rng(0));
+        var from = model.NamedParameters;
+        var to = _model.NamedParameters;
+        for (int i = 0; i < from.Count; i++) from[i].Parameter.Value.Span.CopyTo(to[i].Parameter.Value.Span);
+        foreach (var r in _model.Rnn) r.Freeze();
+    }
+
+    public SequentialOptions Options => _model.Options;
+
+    /// <summary>Zero streaming states (one per recurrent module), batch <paramref name="batch"/>.</summary>
+    public RecurrentState[] CreateState(int batch = 1) => _model.CreateStreamState(batch);
+
+    /// <summary>One time step for one stream of tokens: id → logits <c>[O]</c>; updates <paramref name="state"/>.
+    /// Not thread-safe: one caller at a time.</summary>
+    public void Step(int token, RecurrentState[] state, Span<float> logits) => _model.Step(token, state, logits, _scratch);
+}
