@@ -6,7 +6,8 @@ namespace Recur.Layers;
 /// <summary>
 /// A copy of a <see cref="Sequential"/> for generation: its weights as they are when the copy is made, laid out for
 /// streaming steps (each LSTM layer's W_ih and W_hh interleaved for the batch-1 matrix–vector products, see
-/// <see cref="Cells.LstmStreamWeights"/>). Training or loading the original later does not change the copy: make a new
+/// <see cref="Cells.LstmStreamWeights"/>; a token model's embedding folded into its first layer's input product).
+/// Training or loading the original later does not change the copy: make a new
 /// one then. The numbers are those of <see cref="Sequential.Step"/> up to float rounding (the products add in
 /// another order).
 /// </summary>
@@ -22,7 +23,9 @@ public sealed class FrozenSequential
         var from = model.NamedParameters;
         var to = _model.NamedParameters;
         for (int i = 0; i < from.Count; i++) from[i].Parameter.Value.Span.CopyTo(to[i].Parameter.Value.Span);
-        foreach (var r in _model.Rnn) r.Freeze();
+        for (int k = 0; k < _model.Rnn.Count; k++)
+            if (k == 0 && _model.Embedding is { } e) _model.Rnn[0].Freeze(e.Weight.Value.Span, e.VocabSize);
+            else _model.Rnn[k].Freeze();
     }
 
     public SequentialOptions Options => _model.Options;

@@ -27,7 +27,12 @@ public sealed partial class Recurrent
     /// <summary>One time step of a unidirectional stack: x <c>[B, I]</c> → output <c>[B, Hout]</c>; updates
     /// <paramref name="state"/> in place. Same numbers as <see cref="Forward"/> step by step.
     /// Not thread-safe: one streaming caller per layer object.</summary>
-    public void Step(ReadOnlySpan<float> x, RecurrentState state, Span<float> output)
+    public void Step(ReadOnlySpan<float> x, RecurrentState state, Span<float> output) => Step(x, state, output, -1);
+
+    /// <summary><see cref="Step(ReadOnlySpan{float}, RecurrentState, Span{float})"/> where x is the embedding of
+    /// <paramref name="token"/> (a frozen first layer reads its input product from a table, see
+    /// <see cref="Freeze"/>).</summary>
+    internal void Step(ReadOnlySpan<float> x, RecurrentState state, Span<float> output, int token)
     {
         ArgumentNullException.ThrowIfNull(state);
         var o = Options;
@@ -45,17 +50,20 @@ public sealed partial class Recurrent
         {
             var h = state.H.Span.Slice(l * B * Ho, B * Ho);
             var c = state.C is null ? default : state.C.Span.Slice(l * B * H, B * H);
-            dirs[l][0].StreamStep(input, B, h, c);
+            dirs[l][0].StreamStep(input, B, h, c, l == 0 ? token : -1);
             input = h;
         }
         input.CopyTo(output);
     }
 
-    /// <summary>Marks this layer's weights as fixed from now on (the private copy in a <see cref="FrozenSequential"/>).</summary>
-    internal void Freeze()
+    /// <summary>Marks this layer's weights as fixed from now on (the private copy in a <see cref="FrozenSequential"/>).
+    /// With <paramref name="embedding"/> <c>[V, I]</c> (a token model's first module) the first layer folds it into
+    /// its input product.</summary>
+    internal void Freeze(ReadOnlySpan<float> embedding = default, int vocab = 0)
     {
         foreach (var layer in Directions)
             foreach (var direction in layer) direction.Frozen = true;
+        if (vocab > 0 && !Options.Bidirectional) Directions[0][0].FoldEmbedding(embedding, vocab);
     }
 
     private void EnsureStreamable()

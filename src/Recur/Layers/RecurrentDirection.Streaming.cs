@@ -13,11 +13,34 @@ internal sealed partial class RecurrentDirection
     internal bool Frozen { get; set; }
     private LstmStreamWeights? _streamWeights;
 
+    // Frozen first layer of a token model: row v = b_ih + b_hh + W_ih·E[v] [V, 4H], and W_hh alone interleaved.
+    private float[]? _tokenGates;
+    private LstmStreamWeights? _recurrentWeights;
+
+    /// <summary>
+    /// For the frozen first layer of a token model: x is always a row of the embedding E <c>[V, I]</c>, so the input
+    /// product of every token is computed here once (one GEMM) and a step reads one row of it and W_hh only: at
+    /// batch 1 it reads 4H·(I + H) weights otherwise (W_ih·x is 20 % of the first layer for the T1 model).
+    /// </summary>
+    internal void FoldEmbedding(ReadOnlySpan<float> embedding, int vocab)
+    {
+        if (!Frozen || !_cell.IsLstm() || _proj > 0 || embedding.Length != vocab * _inputSize) return;
+        int GH = _gates * _hidden;
+        FoldBias();
+        var table = new float[vocab * GH];
+        Gemm.Sgemm(Op.None, Op.Transpose, vocab, GH, _inputSize, 1f, embedding, _inputSize, _wIh.Value.Span, _inputSize, 0f, table, GH);
+        for (int v = 0; v < vocab; v++) Elementwise.Add(table.AsSpan(v * GH, GH), _bias.AsSpan(0, GH), table.AsSpan(v * GH, GH));
+        _tokenGates = table;
+        _recurrentWeights = new LstmStreamWeights([], _wHh.Value.Span, 0, _hidden);
+    }
+
     /// <summary>
     /// One streaming step: x <c>[B, I]</c>; h <c>[B, Hout]</c> and c <c>[B, H]</c> (LSTM) are read as the
     /// previous state and overwritten with the new one. Same arithmetic as the sequence sweep.
     /// </summary>
-    public void StreamStep(ReadOnlySpan<float> x, int B, Span<float> h, Span<float> c)
+    /// <param name="token">The token whose embedding x is (−1: none); a frozen first layer then takes its input product
+    /// from the table of <see cref="FoldEmbedding"/>.</param>
+    public void StreamStep(ReadOnlySpan<float> x, int B, Span<float> h, Span<float> c, int token = -1)
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize;
         FoldBias();
@@ -38,6 +61,15 @@ internal sealed partial class RecurrentDirection
         if (lstm && _proj == 0 && B <= Gemv.MaxRows)
         {
             // Tiny batch: products and cell update in one pass split by hidden units.
+            if (B == 1 && token >= 0 && _tokenGates is { } table && _recurrentWeights is { } recurrent && (token + 1) * GH <= table.Length)
+            {
+                // a = (b + W_ih·E[token]) + W_hh·h: the input product from the table, the "bias" of a step with no input
+                LstmStreamStep.Run(_cell, B, 0, H, [], h, c, [], _wHh.Value.Span, table.AsSpan(token * GH, GH),
+                    Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, recurrent);
+                hNew.CopyTo(h);
+                cNew.CopyTo(c);
+                return;
+            }
             if (Frozen) _streamWeights ??= new LstmStreamWeights(_wIh.Value.Span, _wHh.Value.Span, I, H);
             LstmStreamStep.Run(_cell, B, I, H, x, h, c, _wIh.Value.Span, _wHh.Value.Span, _bias.AsSpan(0, GH),
                 Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, _streamWeights);

@@ -395,7 +395,7 @@ public sealed class Sequential
         for (int k = 0; k < Rnn.Count; k++)
         {
             var y = (k & 1) == 0 ? a : b;
-            Rnn[k].Step(input, state[k], y);
+            Rnn[k].Step(input, state[k], y, k == 0 ? token : -1);   // the token: a frozen first layer folds its embedding
             input = y;
         }
         Head.Forward(input, 1, logits);
