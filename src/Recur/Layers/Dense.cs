@@ -42,7 +42,9 @@ public sealed class Dense
         if (x.Length < rows * I || y.Length < rows * O) throw new ArgumentException($"dense: {rows} rows need x of {rows * I} and y of {rows * O} values");
         var b = Bias.Value.Span;
         for (int r = 0; r < rows; r++) b.CopyTo(y.Slice(r * O, O));
-        Gemm.Sgemm(Op.None, Op.Transpose, rows, O, I, 1f, x, I, Weight.Value.Span, I, 1f, y, O);
+        // A few rows (a streaming step): one contiguous dot product per output, W read row by row.
+        if (rows <= Gemv.MaxRows) Gemv.MultiplyTransposed(rows, O, I, x, I, Weight.Value.Span, I, 1f, y, O);
+        else Gemm.Sgemm(Op.None, Op.Transpose, rows, O, I, 1f, x, I, Weight.Value.Span, I, 1f, y, O);
     }
 
     // dW[O, I] += dyᵀ · x;  db[O] += Σ_rows dy;  dx[N, I] = dy · W (skipped when dx is empty)
