@@ -12,6 +12,7 @@ internal sealed partial class RecurrentDirection
     /// LSTM streaming steps then read an interleaved copy of W_ih and W_hh, made at the first step.</summary>
     internal bool Frozen { get; set; }
     private LstmStreamWeights? _streamWeights;
+    private bool _frozenBiasFolded;   // a frozen layer's b_ih + b_hh, folded once instead of at every step
 
     // Frozen first layer of a token model: row v = b_ih + b_hh + W_ih·E[v] [V, 4H], and W_hh alone interleaved.
     private float[]? _tokenGates;
@@ -43,7 +44,11 @@ internal sealed partial class RecurrentDirection
     public void StreamStep(ReadOnlySpan<float> x, int B, Span<float> h, Span<float> c, int token = -1)
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize;
-        FoldBias();
+        if (!_frozenBiasFolded)
+        {
+            FoldBias();
+            _frozenBiasFolded = Frozen;
+        }
         PackForward(B);
         var gates = Grow(ref _sGates, B * GH).AsSpan(0, B * GH);
         var hNew = Grow(ref _sH, B * Ho).AsSpan(0, B * Ho);
@@ -66,13 +71,13 @@ internal sealed partial class RecurrentDirection
                 // a = (b + W_ih·E[token]) + W_hh·h: the input product from the table, the "bias" of a step with no input
                 LstmStreamStep.Run(_cell, B, 0, H, [], h, c, [], _wHh.Value.Span, table.AsSpan(token * GH, GH),
                     Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, recurrent);
-                hNew.CopyTo(h);
-                cNew.CopyTo(c);
-                return;
             }
-            if (Frozen) _streamWeights ??= new LstmStreamWeights(_wIh.Value.Span, _wHh.Value.Span, I, H);
-            LstmStreamStep.Run(_cell, B, I, H, x, h, c, _wIh.Value.Span, _wHh.Value.Span, _bias.AsSpan(0, GH),
-                Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, _streamWeights);
+            else
+            {
+                if (Frozen) _streamWeights ??= new LstmStreamWeights(_wIh.Value.Span, _wHh.Value.Span, I, H);
+                LstmStreamStep.Run(_cell, B, I, H, x, h, c, _wIh.Value.Span, _wHh.Value.Span, _bias.AsSpan(0, GH),
+                    Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, _streamWeights);
+            }
             hNew.CopyTo(h);
             cNew.CopyTo(c);
             return;
