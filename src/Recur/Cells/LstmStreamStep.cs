@@ -16,7 +16,7 @@ internal static unsafe class LstmStreamStep
     /// <param name="x">[B, I]</param> <param name="h">[B, H] h₋</param> <param name="cPrev">[B, H]</param>
     /// <param name="wIh">[4H, I]</param> <param name="wHh">[4H, H]</param> <param name="bias">[4H] b_ih + b_hh</param>
     /// <param name="gates">[B, 4H] scratch (the activations on exit)</param>
-    /// <param name="c">[B, H] out</param> <param name="tanhC">[B, H] out</param> <param name="hNew">[B, H] out</param>
+    /// <param name="c">[B, H] out (may be <paramref name="cPrev"/>: updated in place)</param> <param name="tanhC">[B, H] out</param> <param name="hNew">[B, H] out</param>
     public static void Run(CellType cell, int batch, int inputSize, int hidden,
         ReadOnlySpan<float> x, ReadOnlySpan<float> h, ReadOnlySpan<float> cPrev,
         ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, ReadOnlySpan<float> bias,

@@ -65,21 +65,22 @@ internal sealed partial class RecurrentDirection
 
         if (lstm && _proj == 0 && B <= Gemv.MaxRows)
         {
-            // Tiny batch: products and cell update in one pass split by hidden units.
+            // Tiny batch: products and cell update in one pass split by hidden units. c is updated in place: a
+            // thread's units of c are read and written by that thread only, so c never crosses cores (a copy-back
+            // by the caller moved each half to the other core and back at every step).
             if (B == 1 && token >= 0 && _tokenGates is { } table && _recurrentWeights is { } recurrent && (token + 1) * GH <= table.Length)
             {
                 // a = (b + W_ih·E[token]) + W_hh·h: the input product from the table, the "bias" of a step with no input
                 LstmStreamStep.Run(_cell, B, 0, H, [], h, c, [], _wHh.Value.Span, table.AsSpan(token * GH, GH),
-                    Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, recurrent);
+                    Span(_pI), Span(_pF), Span(_pO), gates, c, tanhC, hNew, recurrent);
             }
             else
             {
                 if (Frozen) _streamWeights ??= new LstmStreamWeights(_wIh.Value.Span, _wHh.Value.Span, I, H);
                 LstmStreamStep.Run(_cell, B, I, H, x, h, c, _wIh.Value.Span, _wHh.Value.Span, _bias.AsSpan(0, GH),
-                    Span(_pI), Span(_pF), Span(_pO), gates, cNew, tanhC, hNew, _streamWeights);
+                    Span(_pI), Span(_pF), Span(_pO), gates, c, tanhC, hNew, _streamWeights);
             }
             hNew.CopyTo(h);
-            cNew.CopyTo(c);
             return;
         }
         for (int b = 0; b < B; b++) _bias.AsSpan(0, GH).CopyTo(gates.Slice(b * GH, GH));
