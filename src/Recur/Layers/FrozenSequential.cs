@@ -15,6 +15,7 @@ public sealed class FrozenSequential
 {
     private readonly Sequential _model;
     private readonly ScratchBuffer _scratch = new();
+    private readonly FrozenStackStep? _stack;   // a batch-1 step of an LSTM stack and its head as one parallel job
 
     public FrozenSequential(Sequential model)
     {
@@ -26,14 +27,21 @@ public sealed class FrozenSequential
         for (int k = 0; k < _model.Rnn.Count; k++)
             if (k == 0 && _model.Embedding is { } e) _model.Rnn[0].Freeze(e.Weight.Value.Span, e.VocabSize);
             else _model.Rnn[k].Freeze();
+        _stack = FrozenStackStep.TryCreate(_model);
     }
 
     public SequentialOptions Options => _model.Options;
+
+    /// <summary>True when a step runs as one parallel job over every layer and the head (LSTM stacks).</summary>
+    internal bool StepsAsOneJob => _stack is not null;
 
     /// <summary>Zero streaming states (one per recurrent module), batch <paramref name="batch"/>.</summary>
     public RecurrentState[] CreateState(int batch = 1) => _model.CreateStreamState(batch);
 
     /// <summary>One time step for one stream of tokens: id → logits <c>[O]</c>; updates <paramref name="state"/>.
     /// Not thread-safe: one caller at a time.</summary>
-    public void Step(int token, RecurrentState[] state, Span<float> logits) => _model.Step(token, state, logits, _scratch);
+    public void Step(int token, RecurrentState[] state, Span<float> logits)
+    {
+        if (_stack is null || !_stack.TryStep(token, state, logits)) _model.Step(token, state, logits, _scratch);
+    }
 }

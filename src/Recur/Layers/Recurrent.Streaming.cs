@@ -66,6 +66,18 @@ public sealed partial class Recurrent
         if (vocab > 0 && !Options.Bidirectional) Directions[0][0].FoldEmbedding(embedding, vocab);
     }
 
+    /// <summary>The frozen layers of this module, first to last, for <see cref="FrozenStackStep"/>; null unless every one
+    /// is a unidirectional LSTM layer that streams from interleaved weights.</summary>
+    internal FrozenLstmLayer[]? FrozenLayers()
+    {
+        if (Options.Bidirectional) return null;
+        var layers = new FrozenLstmLayer[Options.NumLayers];
+        for (int l = 0; l < layers.Length; l++)
+            if (Directions[l][0].FrozenLayer() is { } layer) layers[l] = layer;
+            else return null;
+        return layers;
+    }
+
     private void EnsureStreamable()
     {
         if (Options.Bidirectional)

@@ -36,6 +36,28 @@ internal sealed partial class RecurrentDirection
     }
 
     /// <summary>
+    /// What a frozen LSTM layer's batch-1 step reads, for <see cref="FrozenStackStep"/>: the interleaved weights, the
+    /// folded bias and, for a first layer with its embedding folded in, the token table. Null when this layer does not
+    /// stream that way (not frozen, not an LSTM, or with a projection).
+    /// </summary>
+    internal FrozenLstmLayer? FrozenLayer()
+    {
+        if (!Frozen || !_cell.IsLstm() || _proj > 0) return null;
+        int H = _hidden, GH = _gates * H;
+        if (!_frozenBiasFolded)
+        {
+            FoldBias();
+            _frozenBiasFolded = true;
+        }
+        if (_tokenGates is { } table && _recurrentWeights is { } recurrent)
+            return new FrozenLstmLayer(_cell, 0, H, recurrent, [], table, Copy(_pI), Copy(_pF), Copy(_pO));
+        _streamWeights ??= new LstmStreamWeights(_wIh.Value.Span, _wHh.Value.Span, _inputSize, H);
+        return new FrozenLstmLayer(_cell, _inputSize, H, _streamWeights, _bias.AsSpan(0, GH).ToArray(), null, Copy(_pI), Copy(_pF), Copy(_pO));
+
+        static float[] Copy(Parameter? p) => p is null ? [] : p.Value.Span.ToArray();
+    }
+
+    /// <summary>
     /// One streaming step: x <c>[B, I]</c>; h <c>[B, Hout]</c> and c <c>[B, H]</c> (LSTM) are read as the
     /// previous state and overwritten with the new one. Same arithmetic as the sequence sweep.
     /// </summary>

@@ -12,18 +12,19 @@ namespace Recur.Tests.Layers;
 [Collection(nameof(Recur.Tests.Kernels.GlobalGemmSettings))]
 public class FrozenSequentialTests
 {
-    public static TheoryData<CellType, int, int, float, int> Cases => new()
+    public static TheoryData<CellType, int, int, float, int, int> Cases => new()
     {
-        { CellType.Lstm, 6, 1, 0f, 1 },            // one group of four and a partial one
-        { CellType.Lstm, 98, 2, 0f, 2 },           // two parts: units [0, 48) and [48, 98), the last group half full
-        { CellType.LstmPeephole, 98, 2, 0f, 2 },
-        { CellType.LstmCoupled, 40, 3, 0.2f, 2 },  // three modules (dropout between them splits the stack)
-        { CellType.Gru, 20, 2, 0f, 2 },            // no interleaved copy: the same steps as the model's
+        { CellType.Lstm, 6, 1, 0f, 1, 1 },            // one group of four and a partial one
+        { CellType.Lstm, 98, 2, 0f, 2, 2 },           // two parts: units [0, 48) and [48, 98), the last group half full
+        { CellType.Lstm, 98, 2, 0f, 2, 1 },           // made for two threads, stepped on one: it runs both parts
+        { CellType.LstmPeephole, 98, 2, 0f, 2, 2 },
+        { CellType.LstmCoupled, 40, 3, 0.2f, 2, 2 },  // three modules (dropout between them splits the stack)
+        { CellType.Gru, 20, 2, 0f, 2, 2 },            // no interleaved copy: the same steps as the model's
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Frozen_steps_match_the_model(CellType cell, int hidden, int layers, float dropout, int threads)
+    public void Frozen_steps_match_the_model(CellType cell, int hidden, int layers, float dropout, int threads, int stepThreads)
     {
         const int V = 17, E = 32;
         int saved = Gemm.Threads;
@@ -32,6 +33,8 @@ public class FrozenSequentialTests
         {
             var model = new Sequential(new SequentialOptions(cell, E, hidden, layers, V, VocabSize: V, Dropout: dropout), new Rng(5));
             var frozen = new FrozenSequential(model);
+            Assert.Equal(cell != CellType.Gru, frozen.StepsAsOneJob);   // LSTM stacks: one parallel job per step
+            Gemm.Threads = stepThreads;
             var live = model.CreateStreamState();
             var copy = frozen.CreateState();
             var want = new float[V];
@@ -51,6 +54,16 @@ public class FrozenSequentialTests
             }
         }
         finally { Gemm.Threads = saved; }
+    }
+
+    [Fact]
+    public void A_state_the_step_does_not_take_is_reported_by_the_model()
+    {
+        var model = new Sequential(new SequentialOptions(CellType.Lstm, 8, 32, 2, 11, VocabSize: 11), new Rng(3));
+        var frozen = new FrozenSequential(model);
+        Assert.True(frozen.StepsAsOneJob);
+        Assert.Throws<ArgumentException>(() => frozen.Step(1, frozen.CreateState(batch: 2), new float[11]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => frozen.Step(11, frozen.CreateState(), new float[11]));
     }
 
     [Fact]
