@@ -18,7 +18,6 @@ internal sealed partial class RecurrentDirection
     {
         int T = _t, B = _b, H = _hidden, Ho = _stateSize, GH = _gates * H, P = _proj;
         bool lstm = _cell.IsLstm();
-        Grow(ref _dA, T * B * GH);
         Grow(ref _dh, B * Ho);
         Grow(ref _dhNext, B * Ho);
         if (lstm) { Grow(ref _dc, B * H); Grow(ref _dm, B * H); }
@@ -31,18 +30,33 @@ internal sealed partial class RecurrentDirection
         CopyStateIn(dHN, s, B * Ho, _dhNext.AsSpan(0, B * Ho));
         if (lstm) CopyStateIn(dCN, s, B * H, _dc.AsSpan(0, B * H));
         // The peephole cell's gradients are sums over rows: its sweep stays in one piece.
-        RunRowGroups(B, splittable: recorder is null && _cell != CellType.LstmPeephole,
-            (b0, b1) => SweepBackward(T, B, b0, b1, dOutput, width, col, recorder));
+        bool splittable = recorder is null && _cell != CellType.LstmPeephole;
+        // Weight gradients by group when the forward kept the groups' inputs and the sweep splits the same way.
+        int groups = _forwardGroups > 0 && GradientGroups(B, splittable) == _forwardGroups ? _forwardGroups : 0;
+        _backwardGroups = groups;
+        if (groups > 0)
+        {
+            Grow(ref _groupDA, T * B * GH);   // instead of _dA [T, B, G·H]
+            Grow(ref _groupSums, groups * GroupSumsSize);
+        }
+        else Grow(ref _dA, T * B * GH);
+        RunRowGroups(B, splittable, (b0, b1) =>
+        {
+            SweepBackward(T, B, b0, b1, dOutput, width, col, recorder, groupMajor: groups > 0);
+            if (groups > 0) GroupWeightGradients(T, B, groups, b0, b1);
+        });
 
         var dhNext = _dhNext.AsSpan(0, B * Ho);
         var dc = lstm ? _dc.AsSpan(0, B * H) : default;
         dhNext.CopyTo(dH0.Span.Slice(s * B * Ho, B * Ho));
         if (lstm) dc.CopyTo(dC0!.Span.Slice(s * B * H, B * H));
-        AccumulateWeightGradients(input, T, B);
+        if (groups > 0) AddGroupWeightGradients(groups);
+        else AccumulateWeightGradients(input, T, B);
     }
 
     /// <summary>The reverse steps for batch rows [<paramref name="b0"/>, <paramref name="b1"/>) (see <see cref="SweepForward"/>).</summary>
-    private void SweepBackward(int T, int B, int b0, int b1, float[] dOutput, int width, int col, IRecurrentRecorder? recorder)
+    private void SweepBackward(int T, int B, int b0, int b1, float[] dOutput, int width, int col, IRecurrentRecorder? recorder,
+        bool groupMajor)
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H, P = _proj, nb = b1 - b0;
         bool lstm = _cell.IsLstm();
@@ -63,7 +77,8 @@ internal sealed partial class RecurrentDirection
                 if (len.IsEmpty || t < len[b]) Elementwise.Add(row, dOutStep.Slice(b * width + col, Ho), row);
             }
             var gates = _gateActs.AsSpan((t * B + b0) * GH, nb * GH);
-            var dA = _dA.AsSpan((t * B + b0) * GH, nb * GH);
+            // dA rows of this step: in the group's block when the weight and input gradients are computed by group
+            var dA = groupMajor ? _groupDA.AsSpan((b0 * T + t * nb) * GH, nb * GH) : _dA.AsSpan((t * B + b0) * GH, nb * GH);
             var hPrev = _hs.AsSpan((PrevIndex(t) * B + b0) * Ho, nb * Ho);
 
             switch (_cell)
@@ -177,6 +192,11 @@ internal sealed partial class RecurrentDirection
     /// <summary>dInput[T·B, I] (+)= dA · W_ih.</summary>
     public void AccumulateInputGradient(float[] dInput, bool accumulate)
     {
+        if (_backwardGroups > 0)
+        {
+            RunGroups(_b, _backwardGroups, (b0, b1) => GroupInputGradient(dInput, accumulate, b0, b1));
+            return;
+        }
         int TB = _t * _b, GH = _gates * _hidden, I = _inputSize;
         Gemm.Sgemm(Op.None, Op.None, TB, I, GH, 1f, _dA.AsSpan(0, TB * GH), GH, _wIh.Value.Span, I,
             accumulate ? 1f : 0f, dInput.AsSpan(0, TB * I), I);

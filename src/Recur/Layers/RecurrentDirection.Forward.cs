@@ -33,7 +33,10 @@ internal sealed partial class RecurrentDirection
         var xp = _gateActs.AsSpan(0, T * B * GH);
         Gemm.Sgemm(Op.None, Op.Transpose, T * B, GH, I, 1f, input.AsSpan(0, T * B * I), I, _wIh.Value.Span, I, 0f, xp, GH);
 
-        RunRowGroups(B, splittable: recorder is null, (b0, b1) => SweepForward(T, B, b0, b1, output, width, col, recorder));
+        _forwardGroups = GradientGroups(B, splittable: recorder is null);
+        if (_forwardGroups > 0) Grow(ref _groupInputs, T * B * (I + Ho));
+        RunRowGroups(B, splittable: recorder is null,
+            (b0, b1) => SweepForward(T, B, b0, b1, _forwardGroups > 0 ? input : null, output, width, col, recorder));
 
         int final = Reverse ? 0 : T;
         _hs.AsSpan(final * B * Ho, B * Ho).CopyTo(hN.Span.Slice(s * B * Ho, B * Ho));
@@ -44,7 +47,8 @@ internal sealed partial class RecurrentDirection
     /// The forward steps for batch rows [<paramref name="b0"/>, <paramref name="b1"/>): rows never interact
     /// within a sweep, so row groups can run on different threads with no hand-off between steps.
     /// </summary>
-    private void SweepForward(int T, int B, int b0, int b1, float[] output, int width, int col, IRecurrentRecorder? recorder)
+    /// <param name="input">X <c>[T, B, I]</c> when the group keeps its rows of [x_t | h₋] for its weight gradients, else null.</param>
+    private void SweepForward(int T, int B, int b0, int b1, float[]? input, float[] output, int width, int col, IRecurrentRecorder? recorder)
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H, nb = b1 - b0;
         bool lstm = _cell.IsLstm();
@@ -65,6 +69,7 @@ internal sealed partial class RecurrentDirection
                 Elementwise.Multiply(hPrev, _dropMask.AsSpan(b0 * Ho, nb * Ho), dropped);
                 hRec = dropped;
             }
+            if (input is not null) KeepGroupInputs(T, B, b0, nb, t, input, hRec);
             StepForward(t, nb, gates, hPrev, hRec, hCur,
                 lstm ? _cs.AsSpan((PrevIndex(t) * B + b0) * H, nb * H) : default,
                 lstm ? _cs.AsSpan((CurIndex(t) * B + b0) * H, nb * H) : default,

@@ -33,23 +33,43 @@ internal sealed partial class RecurrentDirection
     private void RunRowGroups(int B, bool splittable, Action<int, int> sweep)
     {
         int groups = Math.Min(Gemm.Threads, B / MinRowsPerGroup);
-        long work = (long)B * _gates * _hidden * _stateSize;
-        if (!splittable || groups < 2 || work > MaxRowSplitWork)
+        if (!SplitsRows(B, splittable))
         {
             sweep(0, B);
             return;
         }
         Interlocked.Increment(ref s_splitSweeps);
-        var job = new RowGroupJob(sweep, B, groups);
+        RunGroups(B, groups, sweep);
+    }
+
+    /// <summary>Runs <paramref name="work"/> for each of <paramref name="groups"/> row groups, group g on GEMM thread g
+    /// (all here when the threads are busy).</summary>
+    private static void RunGroups(int B, int groups, Action<int, int> work)
+    {
+        var job = new RowGroupJob(work, B, groups);
         if (!GemmThreadPool.TryRunParts(job, groups))
             for (int g = 0; g < groups; g++) job.RunPart(g);
     }
 
-    /// <summary>Group g of <c>groups</c>: rows [B·g/groups, B·(g+1)/groups), rounded to whole 8-row panels.</summary>
+    /// <summary>Whether a sweep of batch <paramref name="B"/> is split into row groups (see <see cref="RunRowGroups"/>).</summary>
+    private bool SplitsRows(int B, bool splittable)
+        => splittable && Math.Min(Gemm.Threads, B / MinRowsPerGroup) >= 2
+           && (long)B * _gates * _hidden * _stateSize <= MaxRowSplitWork;
+
+    /// <summary>First row of group g of <paramref name="groups"/>: rows [B·g/groups, B·(g+1)/groups), rounded to whole 8-row panels.</summary>
+    private static int GroupStart(int batch, int groups, int g)
+        => g == groups ? batch : Math.Min(batch, batch * g / groups / MinRowsPerGroup * MinRowsPerGroup);
+
+    /// <summary>The group whose first row is <paramref name="b0"/>.</summary>
+    private static int GroupIndex(int batch, int groups, int b0)
+    {
+        for (int g = 0; g < groups; g++)
+            if (GroupStart(batch, groups, g) == b0) return g;
+        throw new InvalidOperationException($"row {b0} starts no group of {groups} over batch {batch}");
+    }
+
     private sealed class RowGroupJob(Action<int, int> sweep, int batch, int groups) : GemmThreadPool.IParts
     {
-        public void RunPart(int part) => sweep(Bound(part), Bound(part + 1));
-
-        private int Bound(int g) => g == groups ? batch : Math.Min(batch, batch * g / groups / MinRowsPerGroup * MinRowsPerGroup);
+        public void RunPart(int part) => sweep(GroupStart(batch, groups, part), GroupStart(batch, groups, part + 1));
     }
 }
