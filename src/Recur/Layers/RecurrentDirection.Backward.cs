@@ -194,6 +194,7 @@ internal sealed partial class RecurrentDirection
     {
         if (_backwardGroups > 0)
         {
+            Grow(ref _groupDX, _t * _b * _inputSize);   // here, not in the groups: they run concurrently
             RunGroups(_b, _backwardGroups, (b0, b1) => GroupInputGradient(dInput, accumulate, b0, b1));
             return;
         }

@@ -48,7 +48,6 @@ internal sealed partial class RecurrentDirection
     private void GroupInputGradient(float[] dInput, bool accumulate, int b0, int b1)
     {
         int T = _t, B = _b, GH = _gates * _hidden, I = _inputSize, nb = b1 - b0, rows = T * nb;
-        Grow(ref _groupDX, T * B * I);
         var dX = _groupDX.AsSpan(b0 * T * I, rows * I);
         Gemm.Sgemm(Op.None, Op.None, rows, I, GH, 1f, _groupDA.AsSpan(b0 * T * GH, rows * GH), GH, _wIh.Value.Span, I, 0f, dX, I);
         for (int t = 0; t < T; t++)
