@@ -192,9 +192,6 @@ internal sealed unsafe class FrozenStackStep : GemmThreadPool.IParts
         var layer = _layers[l];
         int H = layer.Hidden, GH = 4 * H, j0 = Bound(H, part), j1 = Bound(H, part + 1);
         if (j1 <= j0) return;
-        // Own the lines of this part's new h now: the other core read them at the last step, and the stores that
-        // take them back (a round trip each) then overlap the products instead of stalling the cell update.
-        new Span<float>(_hNew[l] + j0, j1 - j0).Clear();
         float* xh = _xh[l][part];
         if (l > 0) new ReadOnlySpan<float>(_hNew[l - 1], layer.InputSize).CopyTo(new Span<float>(xh, layer.InputSize));
         else if (layer.TokenTable is null) _embedding.AsSpan(_token * _embedSize, _embedSize).CopyTo(new Span<float>(xh, _embedSize));
