@@ -44,7 +44,22 @@ public class LayerBenchCommandTests
         Assert.True(r.GetProperty("ours").GetDouble() > 0);
     }
 
+    [Fact]
+    public void CoresReportsARoundTripInNanoseconds()
+    {
+        var (code, output, err) = Run("bench", "cores", "--repeat", "2", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement.GetProperty("results")[0];
+        Assert.Equal("cores: cache-line round trip", r.GetProperty("name").GetString());
+        Assert.Equal("ns", r.GetProperty("unit").GetString());
+        double median = r.GetProperty("ours").GetDouble();
+        Assert.InRange(median, 1, 1e6);   // a real round trip: more than a nanosecond, less than a millisecond
+        Assert.True(r.GetProperty("min").GetDouble() <= median && median <= r.GetProperty("max").GetDouble());
+    }
+
     [Theory]
+    [InlineData("bench", "cores", "--repeat", "0")]
     [InlineData("bench", "layer", "lstmx")]
     [InlineData("bench", "layer", "lstm", "--hidden", "0")]
     [InlineData("bench", "layer", "gru", "--proj", "2")]
