@@ -27,7 +27,7 @@ internal sealed partial class RecurrentDirection
     /// <summary>Row groups whose weight gradients are computed by group for a sweep of batch <paramref name="B"/>; 0 when not.</summary>
     private int GradientGroups(int B, bool splittable)
         => _cell is CellType.Lstm or CellType.LstmCoupled && _proj == 0 && SplitsRows(B, splittable)
-            ? Math.Min(Gemm.Threads, B / MinRowsPerGroup) : 0;
+            ? RowGroupCount(B) : 0;
 
     private int GroupSumsSize => _gates * _hidden * (_inputSize + _stateSize + 1);
 

@@ -32,15 +32,17 @@ internal sealed partial class RecurrentDirection
     /// </summary>
     private void RunRowGroups(int B, bool splittable, Action<int, int> sweep)
     {
-        int groups = Math.Min(Gemm.Threads, B / MinRowsPerGroup);
         if (!SplitsRows(B, splittable))
         {
             sweep(0, B);
             return;
         }
         Interlocked.Increment(ref s_splitSweeps);
-        RunGroups(B, groups, sweep);
+        RunGroups(B, RowGroupCount(B), sweep);
     }
+
+    /// <summary>Row groups a split sweep of batch <paramref name="B"/> uses: one per GEMM thread, each of ≥ 8 rows.</summary>
+    private static int RowGroupCount(int B) => Math.Min(Gemm.Threads, B / MinRowsPerGroup);
 
     /// <summary>Runs <paramref name="work"/> for each of <paramref name="groups"/> row groups, group g on GEMM thread g
     /// (all here when the threads are busy).</summary>
@@ -53,8 +55,7 @@ internal sealed partial class RecurrentDirection
 
     /// <summary>Whether a sweep of batch <paramref name="B"/> is split into row groups (see <see cref="RunRowGroups"/>).</summary>
     private bool SplitsRows(int B, bool splittable)
-        => splittable && Math.Min(Gemm.Threads, B / MinRowsPerGroup) >= 2
-           && (long)B * _gates * _hidden * _stateSize <= MaxRowSplitWork;
+        => splittable && RowGroupCount(B) >= 2 && (long)B * _gates * _hidden * _stateSize <= MaxRowSplitWork;
 
     /// <summary>First row of group g of <paramref name="groups"/>: rows [B·g/groups, B·(g+1)/groups), rounded to whole 8-row panels.</summary>
     private static int GroupStart(int batch, int groups, int g)

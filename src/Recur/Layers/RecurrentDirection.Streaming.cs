@@ -35,6 +35,14 @@ internal sealed partial class RecurrentDirection
         _recurrentWeights = new LstmStreamWeights([], _wHh.Value.Span, 0, _hidden);
     }
 
+    /// <summary>b_ih + b_hh into the folded bias: at every streaming step, or once for a frozen layer.</summary>
+    private void FoldStreamBias()
+    {
+        if (_frozenBiasFolded) return;
+        FoldBias();
+        _frozenBiasFolded = Frozen;
+    }
+
     /// <summary>
     /// What a frozen LSTM layer's batch-1 step reads, for <see cref="FrozenStackStep"/>: the interleaved weights, the
     /// folded bias and, for a first layer with its embedding folded in, the token table. Null when this layer does not
@@ -44,11 +52,7 @@ internal sealed partial class RecurrentDirection
     {
         if (!Frozen || !_cell.IsLstm() || _proj > 0) return null;
         int H = _hidden, GH = _gates * H;
-        if (!_frozenBiasFolded)
-        {
-            FoldBias();
-            _frozenBiasFolded = true;
-        }
+        FoldStreamBias();
         if (_tokenGates is { } table && _recurrentWeights is { } recurrent)
             return new FrozenLstmLayer(_cell, 0, H, recurrent, [], table, Copy(_pI), Copy(_pF), Copy(_pO));
         _streamWeights ??= new LstmStreamWeights(_wIh.Value.Span, _wHh.Value.Span, _inputSize, H);
@@ -66,19 +70,14 @@ internal sealed partial class RecurrentDirection
     public void StreamStep(ReadOnlySpan<float> x, int B, Span<float> h, Span<float> c, int token = -1)
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H, I = _inputSize;
-        if (!_frozenBiasFolded)
-        {
-            FoldBias();
-            _frozenBiasFolded = Frozen;
-        }
+        FoldStreamBias();
         PackForward(B);
         var gates = Grow(ref _sGates, B * GH).AsSpan(0, B * GH);
         var hNew = Grow(ref _sH, B * Ho).AsSpan(0, B * Ho);
         bool lstm = _cell.IsLstm();
-        Span<float> cNew = default, tanhC = default, m = default, aux = default;
+        Span<float> tanhC = default, m = default, aux = default;
         if (lstm)
         {
-            cNew = Grow(ref _sC, B * H).AsSpan(0, B * H);
             tanhC = Grow(ref _sTanhC, B * H).AsSpan(0, B * H);
             if (_proj > 0) m = Grow(ref _sM, B * H).AsSpan(0, B * H);
         }
@@ -105,6 +104,7 @@ internal sealed partial class RecurrentDirection
             hNew.CopyTo(h);
             return;
         }
+        var cNew = lstm ? Grow(ref _sC, B * H).AsSpan(0, B * H) : default;
         for (int b = 0; b < B; b++) _bias.AsSpan(0, GH).CopyTo(gates.Slice(b * GH, GH));
         MultiplyTransposed(B, GH, I, x, I, _wIh.Value.Span, I, 1f, gates, GH);
         StepForward(0, B, gates, h, h, hNew, c, cNew, tanhC, m, aux, default);
