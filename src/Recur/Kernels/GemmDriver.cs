@@ -21,6 +21,19 @@ internal sealed unsafe class GemmSpec<T> where T : unmanaged
     public required int NC { get; init; }
     /// <summary>(kc, Ã micro-panel, B̃ micro-panel, next B̃ lines to prefetch into L2 (one 64-byte line per k), C, ldc, alpha, beta).</summary>
     public required delegate*<int, T*, T*, T*, T*, nint, T, T, void> Micro { get; init; }
+    /// <summary>Optional narrow kernels for an edge panel: the same MR rows and packed layout (KC×NR B̃ panels), but only
+    /// the first 8, 16 or 24 columns computed. An edge panel of nb valid columns runs the narrowest that covers nb:
+    /// N = 50 or 100 or 200 (H, 2H, 4H at H = 50) would otherwise pay 64, 128 or 224 columns of multiply-adds.</summary>
+    public delegate*<int, T*, T*, T*, T*, nint, T, T, void> Micro8 { get; init; }
+    /// <inheritdoc cref="Micro8"/>
+    public delegate*<int, T*, T*, T*, T*, nint, T, T, void> Micro16 { get; init; }
+    /// <inheritdoc cref="Micro8"/>
+    public delegate*<int, T*, T*, T*, T*, nint, T, T, void> Micro24 { get; init; }
+
+    /// <summary>The kernel for an edge panel of <paramref name="nb"/> &lt; NR valid columns.</summary>
+    public delegate*<int, T*, T*, T*, T*, nint, T, T, void> EdgeMicro(int nb) =>
+        nb <= 8 && Micro8 != null ? Micro8 : nb <= 16 && Micro16 != null ? Micro16 : nb <= 24 && Micro24 != null ? Micro24 : Micro;
+
     /// <summary>Calls of the micro-kernel that prefetching one line per k takes to cover a whole B̃ micro-panel.</summary>
     public int PrefetchCalls => Math.Max(1, NR * sizeof(T) / 64);
 }
@@ -221,8 +234,10 @@ public static partial class Gemm
                                 micro(kc, aPanel, bPanel, pf, cTile, job.Ldc, job.Alpha, beta);
                             else
                             {
-                                // Edge tile: full tile into scratch (packed panels are zero-padded), then merge.
-                                micro(kc, aPanel, bPanel, pf, tile, nr, T.One, T.Zero);
+                                // Edge tile: into scratch (packed panels are zero-padded), then merge; a narrow edge
+                                // panel computes only the columns it needs.
+                                var edge = nb == nr ? micro : s.EdgeMicro(nb);
+                                edge(kc, aPanel, bPanel, pf, tile, nr, T.One, T.Zero);
                                 MergeTile(tile, nr, mb, nb, cTile, job.Ldc, job.Alpha, beta);
                             }
                         }

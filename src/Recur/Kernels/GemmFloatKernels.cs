@@ -13,7 +13,10 @@ namespace Recur.Kernels;
 internal static unsafe class SgemmKernels
 {
     private static readonly GemmSpec<float> s_avx512 = new()
-    { Id = GemmKernel.Avx512, MR = 8, NR = 32, KC = 256, MC = 192, NC = 2048, Micro = &Avx512_8x32 };
+    {
+        Id = GemmKernel.Avx512, MR = 8, NR = 32, KC = 256, MC = 192, NC = 2048, Micro = &Avx512_8x32,
+        Micro8 = &Avx512_8x8of32, Micro16 = &Avx512_8x16of32, Micro24 = &Avx512_8x24of32,
+    };
     private static readonly GemmSpec<float> s_avx2 = new()
     { Id = GemmKernel.Avx2, MR = 6, NR = 16, KC = 256, MC = 192, NC = 2048, Micro = &Avx2_6x16 };
     private static readonly GemmSpec<float> s_portable = new()
@@ -63,6 +66,115 @@ internal static unsafe class SgemmKernels
         Store512(c + 5 * ldc + 0, c50, va, beta, vb); Store512(c + 5 * ldc + 16, c51, va, beta, vb);
         Store512(c + 6 * ldc + 0, c60, va, beta, vb); Store512(c + 6 * ldc + 16, c61, va, beta, vb);
         Store512(c + 7 * ldc + 0, c70, va, beta, vb); Store512(c + 7 * ldc + 16, c71, va, beta, vb);
+    }
+
+    // 8×8 of a 32-wide B̃ panel (its first 8 columns): an edge panel with at most 8 valid columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Avx512_8x8of32(int kc, float* a, float* b, float* bNext, float* c, nint ldc, float alpha, float beta)
+    {
+        var c0y = Vector256<float>.Zero;
+        var c1y = Vector256<float>.Zero;
+        var c2y = Vector256<float>.Zero;
+        var c3y = Vector256<float>.Zero;
+        var c4y = Vector256<float>.Zero;
+        var c5y = Vector256<float>.Zero;
+        var c6y = Vector256<float>.Zero;
+        var c7y = Vector256<float>.Zero;
+        for (int p = 0; p < kc; p++, a += 8, b += 32, bNext += 16)
+        {
+            Sse.Prefetch1(bNext);
+            var by = Vector256.Load(b + 0);
+            { c0y = Fma.MultiplyAdd(Vector256.Create(a[0]), by, c0y); }
+            { c1y = Fma.MultiplyAdd(Vector256.Create(a[1]), by, c1y); }
+            { c2y = Fma.MultiplyAdd(Vector256.Create(a[2]), by, c2y); }
+            { c3y = Fma.MultiplyAdd(Vector256.Create(a[3]), by, c3y); }
+            { c4y = Fma.MultiplyAdd(Vector256.Create(a[4]), by, c4y); }
+            { c5y = Fma.MultiplyAdd(Vector256.Create(a[5]), by, c5y); }
+            { c6y = Fma.MultiplyAdd(Vector256.Create(a[6]), by, c6y); }
+            { c7y = Fma.MultiplyAdd(Vector256.Create(a[7]), by, c7y); }
+        }
+        var va8 = Vector256.Create(alpha); var vb8 = Vector256.Create(beta);
+        Store256(c + 0 * ldc + 0, c0y, va8, beta, vb8);
+        Store256(c + 1 * ldc + 0, c1y, va8, beta, vb8);
+        Store256(c + 2 * ldc + 0, c2y, va8, beta, vb8);
+        Store256(c + 3 * ldc + 0, c3y, va8, beta, vb8);
+        Store256(c + 4 * ldc + 0, c4y, va8, beta, vb8);
+        Store256(c + 5 * ldc + 0, c5y, va8, beta, vb8);
+        Store256(c + 6 * ldc + 0, c6y, va8, beta, vb8);
+        Store256(c + 7 * ldc + 0, c7y, va8, beta, vb8);
+    }
+
+    // 8×16 of a 32-wide B̃ panel (its first 16 columns): an edge panel with at most 16 valid columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Avx512_8x16of32(int kc, float* a, float* b, float* bNext, float* c, nint ldc, float alpha, float beta)
+    {
+        var c00 = Vector512<float>.Zero;
+        var c10 = Vector512<float>.Zero;
+        var c20 = Vector512<float>.Zero;
+        var c30 = Vector512<float>.Zero;
+        var c40 = Vector512<float>.Zero;
+        var c50 = Vector512<float>.Zero;
+        var c60 = Vector512<float>.Zero;
+        var c70 = Vector512<float>.Zero;
+        for (int p = 0; p < kc; p++, a += 8, b += 32, bNext += 16)
+        {
+            Sse.Prefetch1(bNext);
+            var b0 = Vector512.Load(b + 0);
+            { var ai = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(ai, b0, c00); }
+            { var ai = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(ai, b0, c10); }
+            { var ai = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(ai, b0, c20); }
+            { var ai = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(ai, b0, c30); }
+            { var ai = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(ai, b0, c40); }
+            { var ai = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(ai, b0, c50); }
+            { var ai = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(ai, b0, c60); }
+            { var ai = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(ai, b0, c70); }
+        }
+        var va = Vector512.Create(alpha); var vb = Vector512.Create(beta);
+        Store512(c + 0 * ldc + 0, c00, va, beta, vb);
+        Store512(c + 1 * ldc + 0, c10, va, beta, vb);
+        Store512(c + 2 * ldc + 0, c20, va, beta, vb);
+        Store512(c + 3 * ldc + 0, c30, va, beta, vb);
+        Store512(c + 4 * ldc + 0, c40, va, beta, vb);
+        Store512(c + 5 * ldc + 0, c50, va, beta, vb);
+        Store512(c + 6 * ldc + 0, c60, va, beta, vb);
+        Store512(c + 7 * ldc + 0, c70, va, beta, vb);
+    }
+
+    // 8×24 of a 32-wide B̃ panel (its first 24 columns): an edge panel with at most 24 valid columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Avx512_8x24of32(int kc, float* a, float* b, float* bNext, float* c, nint ldc, float alpha, float beta)
+    {
+        var c00 = Vector512<float>.Zero; var c0y = Vector256<float>.Zero;
+        var c10 = Vector512<float>.Zero; var c1y = Vector256<float>.Zero;
+        var c20 = Vector512<float>.Zero; var c2y = Vector256<float>.Zero;
+        var c30 = Vector512<float>.Zero; var c3y = Vector256<float>.Zero;
+        var c40 = Vector512<float>.Zero; var c4y = Vector256<float>.Zero;
+        var c50 = Vector512<float>.Zero; var c5y = Vector256<float>.Zero;
+        var c60 = Vector512<float>.Zero; var c6y = Vector256<float>.Zero;
+        var c70 = Vector512<float>.Zero; var c7y = Vector256<float>.Zero;
+        for (int p = 0; p < kc; p++, a += 8, b += 32, bNext += 16)
+        {
+            Sse.Prefetch1(bNext);
+            var b0 = Vector512.Load(b + 0); var by = Vector256.Load(b + 16);
+            { var ai = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(ai, b0, c00); c0y = Fma.MultiplyAdd(ai.GetLower(), by, c0y); }
+            { var ai = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(ai, b0, c10); c1y = Fma.MultiplyAdd(ai.GetLower(), by, c1y); }
+            { var ai = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(ai, b0, c20); c2y = Fma.MultiplyAdd(ai.GetLower(), by, c2y); }
+            { var ai = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(ai, b0, c30); c3y = Fma.MultiplyAdd(ai.GetLower(), by, c3y); }
+            { var ai = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(ai, b0, c40); c4y = Fma.MultiplyAdd(ai.GetLower(), by, c4y); }
+            { var ai = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(ai, b0, c50); c5y = Fma.MultiplyAdd(ai.GetLower(), by, c5y); }
+            { var ai = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(ai, b0, c60); c6y = Fma.MultiplyAdd(ai.GetLower(), by, c6y); }
+            { var ai = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(ai, b0, c70); c7y = Fma.MultiplyAdd(ai.GetLower(), by, c7y); }
+        }
+        var va = Vector512.Create(alpha); var vb = Vector512.Create(beta);
+        var va8 = Vector256.Create(alpha); var vb8 = Vector256.Create(beta);
+        Store512(c + 0 * ldc + 0, c00, va, beta, vb); Store256(c + 0 * ldc + 16, c0y, va8, beta, vb8);
+        Store512(c + 1 * ldc + 0, c10, va, beta, vb); Store256(c + 1 * ldc + 16, c1y, va8, beta, vb8);
+        Store512(c + 2 * ldc + 0, c20, va, beta, vb); Store256(c + 2 * ldc + 16, c2y, va8, beta, vb8);
+        Store512(c + 3 * ldc + 0, c30, va, beta, vb); Store256(c + 3 * ldc + 16, c3y, va8, beta, vb8);
+        Store512(c + 4 * ldc + 0, c40, va, beta, vb); Store256(c + 4 * ldc + 16, c4y, va8, beta, vb8);
+        Store512(c + 5 * ldc + 0, c50, va, beta, vb); Store256(c + 5 * ldc + 16, c5y, va8, beta, vb8);
+        Store512(c + 6 * ldc + 0, c60, va, beta, vb); Store256(c + 6 * ldc + 16, c6y, va8, beta, vb8);
+        Store512(c + 7 * ldc + 0, c70, va, beta, vb); Store256(c + 7 * ldc + 16, c7y, va8, beta, vb8);
     }
 
     // 6×16: 12 ymm accumulators + 2 B loads + 1 broadcast of A (≤ 16 registers).

@@ -155,6 +155,29 @@ public class GemmTests
         }
     }
 
+
+    [Fact]
+    public void Every_edge_panel_width_matches_naive_packed_or_not()
+    {
+        // N = 32 + w for w = 1..32: the last B̃ panel has w valid columns, which picks the 8-, 16-, 24- or full
+        // 32-wide kernel (AVX-512); M = 16 and K = 50 are T3's per-step shape, past the small-GEMM path.
+        foreach (var kernel in GemmCheck.Kernels)
+        {
+            var saved = Gemm.Kernel;
+            try
+            {
+                Gemm.Kernel = kernel;   // PackB follows the process-wide switch
+                for (int w = 1; w <= 32; w++)
+                    foreach (var beta in new[] { 0.0, 1.0 })
+                    {
+                        var g = new GemmCase(Op.None, w % 2 == 0 ? Op.None : Op.Transpose, 16, 32 + w, 50, 1.0, beta, 0, 1, 2, w);
+                        GemmCheck.Run<float>(g, kernel, threads: 1 + (w & 1));
+                        if (g.OpB == Op.None) GemmCheck.Run<float>(g, kernel, threads: 1, packed: true);
+                    }
+            }
+            finally { Gemm.Kernel = saved; }
+        }
+    }
     [Fact]
     public void Dgemm_matches_naive_for_random_cases_on_every_kernel_and_thread_count()
     {
