@@ -32,12 +32,28 @@ internal static class LstmKernels
         ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
         int t, ReadOnlySpan<int> lengths)
     {
-        int h = hidden, n = Vector<float>.Count;
+        int h = hidden;
         bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
-        // The vector loop below reads and writes without bounds checks (they cost ≈ 10–20 % of it): check once here.
+        // The vector loops read and writes without bounds checks (they cost ≈ 10–20 % of it): check once here.
         if ((uint)j0 > (uint)j1 || j1 > h || gates.Length < batch * 4 * h || cPrev.Length < batch * h || c.Length < batch * h
             || tanhC.Length < batch * h || m.Length < batch * h || (peephole && (pI.Length < h || pF.Length < h || pO.Length < h)))
             throw new ArgumentException($"LSTM gate kernel: units [{j0}, {j1}) of {h}, batch {batch}: a buffer is too short");
+        if (!peephole && LstmGates512.IsSupported)
+            LstmGates512.ForwardUnits(coupled, batch, h, j0, j1, gates, cPrev, c, tanhC, m, t, lengths);
+        else
+            ForwardUnitsOnePass(cell, batch, h, j0, j1, gates, cPrev, c, tanhC, m, pI, pF, pO, t, lengths);
+    }
+
+    /// <summary>The kernel on <see cref="Vector{T}"/>, one pass per vector of units: every cell without AVX-512, and
+    /// the peephole cell (whose o needs c) with it. Lane for lane the same operations as <see cref="LstmGates512"/>.
+    /// Buffers checked by the caller.</summary>
+    internal static void ForwardUnitsOnePass(CellType cell, int batch, int h, int j0, int j1, Span<float> gates,
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m,
+        ReadOnlySpan<float> pI, ReadOnlySpan<float> pF, ReadOnlySpan<float> pO,
+        int t, ReadOnlySpan<int> lengths)
+    {
+        int n = Vector<float>.Count;
+        bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
         // Rows narrower than one vector go through the same vector code, padded with zeros in this scratch
         // (a scalar tail would call the C library's tanh, ≈ 20 ns per element).
         Span<float> tail = j1 - j0 < n ? stackalloc float[8 * n] : default;

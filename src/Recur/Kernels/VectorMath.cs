@@ -13,6 +13,11 @@ namespace Recur.Kernels;
 /// e^x = 2^k · e^r with k = round(x·log₂e) and r = x − k·ln2 (Cody–Waite split of ln2, so r is exact to
 /// ~1 ulp), e^r by its degree-7 Taylor polynomial on |r| ≤ ln2/2 (truncation 5e-9 relative), 2^k put
 /// straight into the exponent bits. Relative error ≈ 2e-7 over the clamped range [−87.3, 88].</para>
+/// <para>The polynomial is evaluated by Estrin's scheme, (1 + r) + r²(1/2 + r/6) + r⁴((1/24 + r/120) + r²(1/720 +
+/// r/5040)): four multiply-adds deep instead of Horner's seven. A gate kernel is bound by this latency (its
+/// exps depend on one another through c), not by the multiply-add ports: 2.6 → 2.3 µs for T3's forward gates.</para>
+/// <para>Each function also comes for <see cref="Vector512{T}"/>: on AVX-512 hardware a 16-lane chain costs the
+/// same latency as an 8-lane one, and the fused LSTM kernel uses it (<c>LstmGates512</c>).</para>
 /// </summary>
 public static class VectorMath
 {
@@ -35,19 +40,44 @@ public static class VectorMath
         var t = Vector.FusedMultiplyAdd(x, new Vector<float>(Log2E), new Vector<float>(RoundingShift));
         var k = t - new Vector<float>(RoundingShift);
         var r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Lo), Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Hi), x));
-        // e^r = 1 + r + r²/2! + … + r⁷/7! (Horner, fused multiply-adds)
-        var p = new Vector<float>(1f / 5040f);
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 720f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 120f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 24f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 6f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(0.5f));
-        p = Vector.FusedMultiplyAdd(p, r, Vector<float>.One);
-        p = Vector.FusedMultiplyAdd(p, r, Vector<float>.One);
+        // e^r = 1 + r + r²/2! + … + r⁷/7!, Estrin's scheme (see the class remarks)
+        var r2 = r * r;
+        var p01 = r + Vector<float>.One;
+        var p23 = Vector.FusedMultiplyAdd(r, new Vector<float>(1f / 6f), new Vector<float>(0.5f));
+        var p45 = Vector.FusedMultiplyAdd(r, new Vector<float>(1f / 120f), new Vector<float>(1f / 24f));
+        var p67 = Vector.FusedMultiplyAdd(r, new Vector<float>(1f / 5040f), new Vector<float>(1f / 720f));
+        var p = Vector.FusedMultiplyAdd(Vector.FusedMultiplyAdd(p67, r2, p45), r2 * r2, Vector.FusedMultiplyAdd(p23, r2, p01));
         // 2^k: bits(t) − bits(1.5·2²³) = k; plus the bias 127, shifted into the exponent field.
         var twoK = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t) + new Vector<int>(127 - RoundingShiftBits), 23));
         return p * twoK;
     }
+
+    /// <summary><see cref="Exp(Vector{float})"/> on 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(MinX)), Vector512.Create(MaxX));   // NaN stays NaN (see ClampKeepingNaN)
+        var t = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(RoundingShift));
+        var k = t - Vector512.Create(RoundingShift);
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Lo), Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Hi), x));
+        var r2 = r * r;
+        var p01 = r + Vector512<float>.One;
+        var p23 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 6f), Vector512.Create(0.5f));
+        var p45 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 120f), Vector512.Create(1f / 24f));
+        var p67 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 5040f), Vector512.Create(1f / 720f));
+        var p = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(p67, r2, p45), r2 * r2, Vector512.FusedMultiplyAdd(p23, r2, p01));
+        var twoK = Vector512.ShiftLeft(t.AsInt32() + Vector512.Create(127 - RoundingShiftBits), 23).AsSingle();
+        return p * twoK;
+    }
+
+    /// <summary>σ on 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
+
+    /// <summary>tanh on 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Tanh(Vector512<float> x)
+        => Vector512<float>.One - Vector512.Create(2f) / (Exp(x + x) + Vector512<float>.One);
 
     /// <summary>min(max(x, lo), hi) for constant bounds; a NaN lane stays NaN. Vector256/512.Max and Min with a
     /// constant operand compile to one vmaxps/vminps that returns x on NaN; Vector.Max/Min on Vector&lt;T&gt;

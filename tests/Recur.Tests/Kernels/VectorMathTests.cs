@@ -121,4 +121,27 @@ public class VectorMathTests
         var output = rnn.Forward(new Recur.Tensors.Tensor(200, 2, 3)).Output;
         Assert.All(output.Span.ToArray(), v => Assert.Equal(0f, v));
     }
+
+    [Fact]
+    public void The_16_lane_functions_give_the_8_lane_numbers_lane_for_lane()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;   // the gate kernel does not use them then
+        Gen.Frequency((4, Gen.Float[-100f, 100f]), (1, Gen.Float)).Array[16].Sample(x =>
+        {
+            var wide = System.Runtime.Intrinsics.Vector512.Create(x);
+            var (e, s, t) = (VectorMath.Exp(wide), VectorMath.Sigmoid(wide), VectorMath.Tanh(wide));
+            int n = System.Numerics.Vector<float>.Count;
+            for (int at = 0; at < 16; at += n)
+            {
+                var narrow = new System.Numerics.Vector<float>(x, at);
+                var (e8, s8, t8) = (VectorMath.Exp(narrow), VectorMath.Sigmoid(narrow), VectorMath.Tanh(narrow));
+                for (int i = 0; i < n; i++)
+                {
+                    Assert.Equal(BitConverter.SingleToInt32Bits(e8[i]), BitConverter.SingleToInt32Bits(e[at + i]));
+                    Assert.Equal(BitConverter.SingleToInt32Bits(s8[i]), BitConverter.SingleToInt32Bits(s[at + i]));
+                    Assert.Equal(BitConverter.SingleToInt32Bits(t8[i]), BitConverter.SingleToInt32Bits(t[at + i]));
+                }
+            }
+        }, iter: 300);
+    }
 }

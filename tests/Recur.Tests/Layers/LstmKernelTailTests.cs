@@ -1,4 +1,5 @@
 using System.Numerics;
+using CsCheck;
 using Recur.Cells;
 
 namespace Recur.Tests.Layers;
@@ -15,7 +16,8 @@ public class LstmKernelTailTests
         int n = Vector<float>.Count;
         var d = new TheoryData<CellType, int>();
         foreach (var cell in new[] { CellType.Lstm, CellType.LstmPeephole, CellType.LstmCoupled })
-            foreach (int h in new[] { 3, n, n + 1, n + 3, 2 * n + 5, 3 * n - 1 })
+            // around the 8-lane vector and the 16-lane one (the two-pass AVX-512 kernel), and T3's H = 50
+            foreach (int h in new[] { 3, n, n + 1, n + 3, 2 * n + 5, 3 * n - 1, 16, 17, 35, 50 }.Distinct())
                 d.Add(cell, h);
         return d;
     }
@@ -52,6 +54,36 @@ public class LstmKernelTailTests
                 Near(cv, c[b * h + j], at + " c"); Near(Math.Tanh(cv), tanhC[b * h + j], at + " tanh c");
                 Near(o * Math.Tanh(cv), m[b * h + j], at + " h");
             }
+    }
+
+    [Fact]
+    public void The_two_pass_16_lane_kernel_gives_the_one_pass_kernels_numbers_bit_for_bit()
+    {
+        if (!LstmGates512.IsSupported) return;   // no AVX-512 here: only the one-pass kernel runs
+        Gen.Select(Gen.Int[1, 70], Gen.Int[1, 4], Gen.Int, Gen.Bool).Sample((h, batch, seed, aliasC) =>
+        {
+            var rnd = new Random(seed);
+            float[] R(int len) => Enumerable.Range(0, len).Select(_ => (float)(rnd.NextDouble() * 12 - 6)).ToArray();
+            int j0 = rnd.Next(h), j1 = j0 + 1 + rnd.Next(h - j0);
+            int[] lengths = rnd.Next(3) == 0 ? Enumerable.Range(0, batch).Select(_ => rnd.Next(3)).ToArray() : [];
+            foreach (var cell in new[] { CellType.Lstm, CellType.LstmCoupled })
+            {
+                var pre = R(batch * 4 * h); var cPrev = R(batch * h);
+                float[] Run(bool twoPass)
+                {
+                    var gates = (float[])pre.Clone();
+                    var c = aliasC ? (float[])cPrev.Clone() : new float[batch * h];   // aliased: c₋ is overwritten by c, as in a streaming step
+                    var tanhC = new float[batch * h]; var m = new float[batch * h];
+                    if (twoPass) LstmGates512.ForwardUnits(cell == CellType.LstmCoupled, batch, h, j0, j1, gates, aliasC ? c : cPrev, c, tanhC, m, 1, lengths);
+                    else LstmKernels.ForwardUnitsOnePass(cell, batch, h, j0, j1, gates, aliasC ? c : cPrev, c, tanhC, m, default, default, default, 1, lengths);
+                    return [.. gates, .. c, .. tanhC, .. m];
+                }
+                var one = Run(false); var two = Run(true);
+                for (int k = 0; k < one.Length; k++)
+                    Assert.True(BitConverter.SingleToInt32Bits(one[k]) == BitConverter.SingleToInt32Bits(two[k]),
+                        $"{cell} H={h} B={batch} units [{j0}, {j1}) aliased={aliasC}: value {k}: {one[k]} against {two[k]}");
+            }
+        }, iter: 300);
     }
 
     private static void Near(double expected, float actual, string what)
