@@ -258,6 +258,33 @@ public static partial class Gemm
         }
     }
 
+    /// <summary>C = alpha·a·bᵀ + beta·C for K = 1 (a [M] with stride <paramref name="strideA"/>, b one row [N]): one
+    /// pass over C, which with beta = 0 is only written (an input layer of one feature: T3's first layer, a
+    /// one-column forecast; the general loop cleared each row and then read it back).</summary>
+    private static unsafe void Rank1<T>(int m, int n, T alpha, T* a, int strideA, T* b, T beta, T* c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = Vector<T>.Count;
+        var vBeta = new Vector<T>(beta);
+        for (int i = 0; i < m; i++)
+        {
+            T* crow = c + (nint)i * ldc;
+            T av = alpha * a[(nint)i * strideA];
+            var va = new Vector<T>(av);
+            int j = 0;
+            if (beta == T.Zero)
+            {
+                for (; j <= n - w; j += w) Vector.Store(va * Vector.Load(b + j), crow + j);
+                for (; j < n; j++) crow[j] = av * b[j];
+            }
+            else
+            {
+                for (; j <= n - w; j += w) Vector.Store(va * Vector.Load(b + j) + vBeta * Vector.Load(crow + j), crow + j);
+                for (; j < n; j++) crow[j] = av * b[j] + beta * crow[j];
+            }
+        }
+    }
+
     private static unsafe void ScaleRow<T>(T* row, int n, T beta) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var span = new Span<T>(row, n);
@@ -285,6 +312,11 @@ public static partial class Gemm
         {
             if (opA == Op.None) { Gemv(m, k, alpha, a, lda, b, beta, c, ldc); return; }
             if (ldc == 1) { GemvTransposed(m, k, alpha, a, lda, b, beta, c); return; }
+        }
+        if (k == 1 && opB == Op.None && Vector.IsHardwareAccelerated)
+        {
+            Rank1(m, n, alpha, a, opA == Op.None ? lda : 1, b, beta, c, ldc);
+            return;
         }
         for (int i = 0; i < m; i++)
         {

@@ -200,6 +200,8 @@ public class GemmTests
         { 1, 300, 200, Op.None, Op.None },          // GEMV-like
         { 300, 1, 200, Op.None, Op.Transpose },
         { 5, 7, 0, Op.None, Op.None },              // K = 0: C = beta·C
+        { 120, 200, 1, Op.None, Op.Transpose },     // K = 1: an input layer of one feature (rank-1 update)
+        { 37, 21, 1, Op.Transpose, Op.None },
     };
 
     [Theory, MemberData(nameof(Edges))]
