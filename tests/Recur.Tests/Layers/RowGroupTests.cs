@@ -12,7 +12,8 @@ namespace Recur.Tests.Layers;
 /// A sweep split into row groups (each thread runs every step of its own batch rows) gives exactly the numbers of
 /// the whole-batch sweep on one thread: outputs, final states and every gradient, bit for bit, for every cell,
 /// with per-sequence lengths, initial states, two layers, both directions and recurrent dropout. The one exception:
-/// LSTM weight gradients without projection are summed group by group, then added (another order of the same sum).
+/// the weight gradients of an LSTM without projection and of an Elman RNN are summed group by group, then added
+/// (another order of the same sum).
 /// </summary>
 [Collection(nameof(GlobalGemmSettings))]
 public class RowGroupTests
@@ -82,7 +83,7 @@ public class RowGroupTests
         long before = RecurrentDirection.SplitSweeps, groupSums = RecurrentDirection.GroupGradientSweeps;
         var split = Run(2);
         Assert.True(RecurrentDirection.SplitSweeps > before, "no sweep was split into row groups");
-        bool byGroup = cell is CellType.Lstm or CellType.LstmCoupled && proj == 0;
+        bool byGroup = cell is CellType.Lstm or CellType.LstmCoupled or CellType.RnnTanh or CellType.RnnRelu && proj == 0;
         Assert.Equal(byGroup, RecurrentDirection.GroupGradientSweeps > groupSums);
         Assert.Equal(whole.Length, split.Length);
         for (int i = 0; i < whole.Length; i++)
