@@ -138,7 +138,8 @@ internal sealed partial class RecurrentDirection
                 default:
                 {
                     recorder?.Backward(_layer, _direction, t, Norm(dh), 0);
-                    RnnKernels.Backward(_cell, nb, H, gates, dh, dA, t, len);
+                    // h_t (= the activation on every valid row; padded rows get dA = 0)
+                    RnnKernels.Backward(_cell, nb, H, _hs.AsSpan((CurIndex(t) * B + b0) * H, nb * H), dh, dA, t, len);
                     Product(nb, dA, H, _packedHh!, 0f, dhNext, H);
                     MaskRecurrentGradient(b0, nb, dhNext);
                     PassThroughFinishedRows(t, nb, H, dh, dhNext, len);

@@ -75,7 +75,7 @@ internal sealed partial class RecurrentDirection
                 lstm ? _cs.AsSpan((CurIndex(t) * B + b0) * H, nb * H) : default,
                 lstm ? _tanhC.AsSpan((t * B + b0) * H, nb * H) : default,
                 _proj > 0 ? _ms.AsSpan((t * B + b0) * H, nb * H) : default,
-                AuxStep(t, B, b0, nb), len);
+                AuxStep(t, B, b0, nb), len, keepGateActivations: recorder is not null);
 
             // output[t, b, col..col+Ho) = h_t, or 0 past the sequence's length
             var outStep = output.AsSpan((t * B + b0) * width, nb * width);
@@ -105,10 +105,12 @@ internal sealed partial class RecurrentDirection
     /// One recurrent step for a batch: <paramref name="gates"/> [B, G·H] holds the input projection
     /// (bias included) on entry and the gate activations on exit; h_t goes to <paramref name="hCur"/>.
     /// Shared by the sequence sweep and the streaming API. <paramref name="hRec"/> is what the recurrent
-    /// products see: h₋ itself, or m ⊙ h₋ under recurrent dropout.
+    /// products see: h₋ itself, or m ⊙ h₋ under recurrent dropout. An RNN's <paramref name="gates"/> hold its
+    /// activations on exit only with <paramref name="keepGateActivations"/> (a recorder; backward reads h_t).
     /// </summary>
     internal void StepForward(int t, int B, Span<float> gates, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> hRec, Span<float> hCur,
-        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m, Span<float> aux, ReadOnlySpan<int> len)
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> m, Span<float> aux, ReadOnlySpan<int> len,
+        bool keepGateActivations = true)
     {
         int H = _hidden, Ho = _stateSize, GH = _gates * H;
         var wHh = _wHh.Value.Span;
@@ -148,7 +150,7 @@ internal sealed partial class RecurrentDirection
             default:
             {
                 ProductT(B, H, H, hRec, H, _packedHhT, wHh, H, 1f, gates, H);
-                RnnKernels.Forward(_cell, B, H, gates, hPrev, hCur, t, len);
+                RnnKernels.Forward(_cell, B, H, gates, hPrev, hCur, t, len, keepGateActivations);
                 break;
             }
         }
