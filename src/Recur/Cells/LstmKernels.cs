@@ -34,7 +34,7 @@ internal static class LstmKernels
     {
         int h = hidden;
         bool peephole = cell == CellType.LstmPeephole, coupled = cell == CellType.LstmCoupled;
-        // The vector loops read and writes without bounds checks (they cost ≈ 10–20 % of it): check once here.
+        // The vector loops read and write without bounds checks (they cost ≈ 10–20 % of it): check once here.
         if ((uint)j0 > (uint)j1 || j1 > h || gates.Length < batch * 4 * h || cPrev.Length < batch * h || c.Length < batch * h
             || tanhC.Length < batch * h || m.Length < batch * h || (peephole && (pI.Length < h || pF.Length < h || pO.Length < h)))
             throw new ArgumentException($"LSTM gate kernel: units [{j0}, {j1}) of {h}, batch {batch}: a buffer is too short");
