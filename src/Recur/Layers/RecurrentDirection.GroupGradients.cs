@@ -4,10 +4,10 @@ using Recur.Kernels;
 namespace Recur.Layers;
 
 /// <summary>
-/// Weight and input gradients by row group (LSTM without projection and Elman RNN, sweeps split into row groups): each group keeps
-/// its rows of [x_t | h₋] (forward sweep) and of dA (backward sweep) in one block of its own, and computes from them,
-/// on its own thread, its share Σ dAᵀ·[x | h₋] and Σ dA (the caller adds the groups' shares) and its rows of
-/// dA·W_ih. The whole-batch products (one GEMM per weight, K = T·B, split over the threads by output tiles) read half
+/// Weight and input gradients by row group (LSTM without projection and Elman RNN, sweeps split into row groups):
+/// each group keeps its rows of [x_t | h₋] (forward sweep) and of dA (backward sweep) in one block of its own, and
+/// computes from them, on its own thread, its share Σ dAᵀ·[x | h₋] and Σ dA (the caller adds the groups' shares)
+/// and its rows of dA·W_ih. The whole-batch products (one GEMM per weight, K = T·B, split over the threads by output tiles) read half
 /// their rows from the other core and padded N = I and N = H to the micro-kernel's 32 columns each; a group's
 /// product reads what its own core wrote, with [W_ih | W_hh] as one N = I + H.
 /// </summary>
@@ -24,8 +24,8 @@ internal sealed partial class RecurrentDirection
     /// <summary>Backward sweeps whose weight gradients were summed by row group so far in this process (for tests).</summary>
     internal static long GroupGradientSweeps => Interlocked.Read(ref s_groupGradientSweeps);
 
-    /// <summary>Row groups whose weight gradients are computed by group for a sweep of batch <paramref name="B"/>; 0 when not.</summary>
-    /// <summary>Cells whose weight gradients are Σ dAᵀ·[x | h₋] and whose biases both get Σ dA: the LSTM (plain and
+    /// <summary>Row groups whose weight gradients are computed by group for a sweep of batch <paramref name="B"/>; 0 when
+    /// not. Cells whose weight gradients are Σ dAᵀ·[x | h₋] and whose biases both get Σ dA: the LSTM (plain and
     /// coupled; the peephole's gradients also sum c over rows, a projection adds W_hr) and the Elman RNN. Not the
     /// GRU: its W_hh sees another dA than W_ih (reset-after), or r⊙h₋ (reset-before).</summary>
     private int GradientGroups(int B, bool splittable)

@@ -155,7 +155,6 @@ public class GemmTests
         }
     }
 
-
     [Fact]
     public void Every_edge_panel_width_matches_naive_packed_or_not()
     {
@@ -178,6 +177,7 @@ public class GemmTests
             finally { Gemm.Kernel = saved; }
         }
     }
+
     [Fact]
     public void Dgemm_matches_naive_for_random_cases_on_every_kernel_and_thread_count()
     {
