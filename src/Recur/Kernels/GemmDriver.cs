@@ -30,7 +30,7 @@ internal sealed unsafe class GemmSpec<T> where T : unmanaged
     /// <inheritdoc cref="Micro8"/>
     public delegate*<int, T*, T*, T*, T*, nint, T, T, void> Micro24 { get; init; }
 
-    /// <summary>The kernel for an edge panel of <paramref name="nb"/> &lt; NR valid columns.</summary>
+    /// <summary>The kernel for an edge panel of <paramref name="nb"/> ≤ NR valid columns.</summary>
     public delegate*<int, T*, T*, T*, T*, nint, T, T, void> EdgeMicro(int nb) =>
         nb <= 8 && Micro8 != null ? Micro8 : nb <= 16 && Micro16 != null ? Micro16 : nb <= 24 && Micro24 != null ? Micro24 : Micro;
 
@@ -236,8 +236,7 @@ public static partial class Gemm
                             {
                                 // Edge tile: into scratch (packed panels are zero-padded), then merge; a narrow edge
                                 // panel computes only the columns it needs.
-                                var edge = nb == nr ? micro : s.EdgeMicro(nb);
-                                edge(kc, aPanel, bPanel, pf, tile, nr, T.One, T.Zero);
+                                s.EdgeMicro(nb)(kc, aPanel, bPanel, pf, tile, nr, T.One, T.Zero);   // Micro when nb = NR
                                 MergeTile(tile, nr, mb, nb, cTile, job.Ldc, job.Alpha, beta);
                             }
                         }

@@ -84,14 +84,14 @@ internal static unsafe class SgemmKernels
         {
             Sse.Prefetch1(bNext);
             var by = Vector256.Load(b + 0);
-            { c0y = Fma.MultiplyAdd(Vector256.Create(a[0]), by, c0y); }
-            { c1y = Fma.MultiplyAdd(Vector256.Create(a[1]), by, c1y); }
-            { c2y = Fma.MultiplyAdd(Vector256.Create(a[2]), by, c2y); }
-            { c3y = Fma.MultiplyAdd(Vector256.Create(a[3]), by, c3y); }
-            { c4y = Fma.MultiplyAdd(Vector256.Create(a[4]), by, c4y); }
-            { c5y = Fma.MultiplyAdd(Vector256.Create(a[5]), by, c5y); }
-            { c6y = Fma.MultiplyAdd(Vector256.Create(a[6]), by, c6y); }
-            { c7y = Fma.MultiplyAdd(Vector256.Create(a[7]), by, c7y); }
+            c0y = Fma.MultiplyAdd(Vector256.Create(a[0]), by, c0y);
+            c1y = Fma.MultiplyAdd(Vector256.Create(a[1]), by, c1y);
+            c2y = Fma.MultiplyAdd(Vector256.Create(a[2]), by, c2y);
+            c3y = Fma.MultiplyAdd(Vector256.Create(a[3]), by, c3y);
+            c4y = Fma.MultiplyAdd(Vector256.Create(a[4]), by, c4y);
+            c5y = Fma.MultiplyAdd(Vector256.Create(a[5]), by, c5y);
+            c6y = Fma.MultiplyAdd(Vector256.Create(a[6]), by, c6y);
+            c7y = Fma.MultiplyAdd(Vector256.Create(a[7]), by, c7y);
         }
         var va8 = Vector256.Create(alpha); var vb8 = Vector256.Create(beta);
         Store256(c + 0 * ldc + 0, c0y, va8, beta, vb8);
